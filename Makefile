@@ -1,0 +1,41 @@
+# The two commands of the README, and a few more. Everything installs itself
+# into .venv on first use; nothing needs to be installed by hand but Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test lint setup setup-dev schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+setup-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+## serve: migrate, load the seed data and serve the API on http://$(HOST):$(PORT)
+serve: setup
+	$(BIN)/biomatdb db upgrade
+	$(BIN)/biomatdb seed
+	$(BIN)/biomatdb serve --host $(HOST) --port $(PORT)
+
+## test: the test suite (SQLite; PostgreSQL too when BIOMATDB_TEST_DATABASE_URL is set)
+test: setup-dev
+	$(BIN)/python -m pytest -q
+
+## lint: ruff and mypy
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## schema: regenerate schemas/bundle.schema.json from the models
+schema: setup
+	$(BIN)/biomatdb schema
+
+clean:
+	rm -rf $(VENV) biomatdb.sqlite3* .pytest_cache .mypy_cache .ruff_cache

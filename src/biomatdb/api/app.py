@@ -1,0 +1,80 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from biomatdb import __version__
+from biomatdb.api import problems
+from biomatdb.api.deps import SessionDep
+from biomatdb.materials.router import router as materials_router
+from biomatdb.organizations.router import router as organizations_router
+from biomatdb.properties.router import router as properties_router
+from biomatdb.references.router import router as references_router
+
+DESCRIPTION = """
+biomatdb is an open, curated database of biomaterials: what they are made of,
+their measured properties (each value as published, with its source, and
+converted to a canonical unit), who supplies them, and the regulatory records of
+devices that contain them.
+
+* Search: `GET /api/v1/materials?q=titanium&prop=youngs_modulus:50..120:GPa`
+* Every error is `application/problem+json` (RFC 9457) and names what to fix.
+"""
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+def create_app() -> FastAPI:
+    """Build the application (``uvicorn --factory biomatdb.api.app:create_app``)."""
+    app = FastAPI(
+        title="biomatdb",
+        version=__version__,
+        summary="The open biomaterials database",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    problems.install(app)
+    app.include_router(materials_router)
+    app.include_router(organizations_router)
+    app.include_router(references_router)
+    app.include_router(properties_router)
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health(session: SessionDep) -> Health:
+        """Liveness and database reachability."""
+        session.execute(text("SELECT 1"))
+        return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                license_info=app.license_info,
+            )
+            # Query-parameter errors are 400 problem documents, not FastAPI's 422.
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

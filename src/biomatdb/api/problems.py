@@ -1,0 +1,106 @@
+"""RFC 9457 problem details for every error answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from biomatdb.bundles.paths import join
+from biomatdb.errors import BiomatdbError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("biomatdb.api")
+
+_TITLES = {
+    400: ("invalid-parameter", "Invalid query parameter"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict with stored data"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-body", "Invalid request body"),
+    500: ("internal-error", "Internal error"),
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    request: Request | None = None,
+    type_slug: str | None = None,
+    title: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    default_slug, default_title = _TITLES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": f"/problems/{type_slug or default_slug}",
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """(where, path) from a FastAPI error location: ('query', 'prop', 1) -> prop[1]."""
+    where = str(loc[0]) if loc else ""
+    return where, join("", *loc[1:]) if len(loc) > 1 else where
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem details."""
+
+    @app.exception_handler(BiomatdbError)
+    async def domain_error(request: Request, exc: BiomatdbError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.detail,
+            request=request,
+            type_slug=exc.type_slug,
+            title=exc.title,
+            errors=[e.as_dict() for e in exc.errors] if exc.errors else None,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        in_body = False
+        for item in exc.errors():
+            where, path = _location(tuple(item.get("loc", ())))
+            in_body = in_body or where == "body"
+            errors.append({"path": path, "message": item.get("msg", "invalid")})
+        status = 422 if in_body else 400
+        detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+        return problem(status, detail, request=request, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no resource at {request.url.path}; the API is described at /docs"
+        return problem(
+            exc.status_code, detail, request=request, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "an unexpected error occurred; it has been logged", request=request)

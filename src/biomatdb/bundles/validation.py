@@ -1,0 +1,341 @@
+"""Whole-bundle validation: every problem, each with its JSON path, in one pass.
+
+Entries are validated one by one so that a broken entry never hides the
+problems of the others; cross-entry and database rules run on every entry
+that has the right shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from biomatdb import catalogue, units
+from biomatdb.bundles.paths import from_validation_error, join
+from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, PropertyValueIn, ReferenceIn
+from biomatdb.errors import FieldProblem
+from biomatdb.vocab import MaterialStatus
+
+Entry = TypeVar("Entry", bound=BaseModel)
+TOP_LEVEL_KEYS = ("references", "organizations", "materials")
+
+
+@dataclass
+class ParsedBundle:
+    """The well-formed entries of a bundle, and every problem found."""
+
+    references: list[ReferenceIn] = field(default_factory=list)
+    organizations: list[OrganizationIn] = field(default_factory=list)
+    materials: list[MaterialIn] = field(default_factory=list)
+    #: Canonical intervals of each material's property values, parallel to
+    #: ``materials[i].properties`` (computed once, reused by the writer).
+    canonical: list[list[tuple[float, float]]] = field(default_factory=list)
+    problems: list[FieldProblem] = field(default_factory=list)
+    #: Every id the bundle declares, including those of malformed entries, so a
+    #: malformed reference does not also produce "unknown source" errors.
+    declared_references: set[str] = field(default_factory=set)
+    declared_organizations: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    """Ids that exist outside the bundle (database, earlier files of one import)."""
+
+    references: Callable[[set[str]], set[str]]
+    organizations: Callable[[set[str]], set[str]]
+
+
+def parse(raw: Any, *, known: KnownIds) -> ParsedBundle:
+    """Validate a decoded JSON document as a bundle."""
+    result = ParsedBundle()
+    if not isinstance(raw, dict):
+        result.problems.append(
+            FieldProblem(
+                "",
+                "a bundle must be a JSON object with 'references', 'organizations' and 'materials'",
+            )
+        )
+        return result
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            result.problems.append(
+                FieldProblem(
+                    str(key), "unknown field; a bundle has only " + ", ".join(TOP_LEVEL_KEYS)
+                )
+            )
+
+    result.references = _entries(raw, "references", ReferenceIn, result.problems)
+    result.organizations = _entries(raw, "organizations", OrganizationIn, result.problems)
+    result.materials = _entries(raw, "materials", MaterialIn, result.problems)
+    result.declared_references = _declared_ids(raw.get("references"))
+    result.declared_organizations = _declared_ids(raw.get("organizations"))
+
+    _check_duplicates(raw, result.problems)
+    _check_materials(result, known)
+    _check_values_of_malformed_materials(raw.get("materials"), result, known)
+    result.problems.sort(key=lambda p: _path_sort_key(p.path))
+    return result
+
+
+_adapters: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
+def _entries(
+    raw: dict[str, Any], key: str, model: type[Entry], problems: list[FieldProblem]
+) -> list[Entry]:
+    items = raw.get(key, [])
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        problems.append(FieldProblem(key, "must be a list"))
+        return []
+    adapter = _adapters.setdefault(model, TypeAdapter(model))
+    parsed: list[Entry] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(adapter.validate_python(item))
+        except ValidationError as exc:
+            problems.extend(from_validation_error(join(key, index), exc))
+            # Keep indexes aligned with the input by remembering the failure.
+            parsed.append(_Invalid(index))  # type: ignore[arg-type]
+    return parsed
+
+
+class _Invalid:
+    """Placeholder for an entry that failed shape validation."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def valid(entries: Iterable[Entry]) -> list[tuple[int, Entry]]:
+    """(index, entry) for the entries that passed shape validation."""
+    return [(i, e) for i, e in enumerate(entries) if not isinstance(e, _Invalid)]
+
+
+def _declared_ids(items: Any) -> set[str]:
+    if not isinstance(items, list):
+        return set()
+    return {
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+
+
+def _check_duplicates(raw: dict[str, Any], problems: list[FieldProblem]) -> None:
+    for key in TOP_LEVEL_KEYS:
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        first_seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            slug = item["id"]
+            if slug in first_seen:
+                problems.append(
+                    FieldProblem(
+                        join(key, index, "id"),
+                        f"duplicate id {slug!r}: also used by {key}[{first_seen[slug]}]",
+                    )
+                )
+            else:
+                first_seen[slug] = index
+
+
+def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
+    materials = valid(result.materials)
+    wanted_refs: set[str] = set()
+    wanted_orgs: set[str] = set()
+    for _, material in materials:
+        wanted_refs.update(p.source for p in material.properties if p.source)
+        wanted_refs.update(b.source for b in material.biocompatibility if b.source)
+        wanted_refs.update(r.source for r in material.regulatory if r.source)
+        wanted_orgs.update(r.organization for r in material.regulatory if r.organization)
+        wanted_orgs.update(s.organization for s in material.suppliers)
+    refs = result.declared_references | known.references(wanted_refs - result.declared_references)
+    orgs = result.declared_organizations | known.organizations(
+        wanted_orgs - result.declared_organizations
+    )
+
+    problems = result.problems
+    result.canonical = [[] for _ in result.materials]
+    for index, material in materials:
+        base = join("materials", index)
+        published = material.status == MaterialStatus.published
+        seen_apps: set[str] = set()
+        for i, application in enumerate(material.applications):
+            if application in seen_apps:
+                problems.append(
+                    FieldProblem(
+                        join(base, "applications", i),
+                        f"duplicate application {application.value!r}",
+                    )
+                )
+            seen_apps.add(application)
+        intervals = result.canonical[index]
+        for i, value in enumerate(material.properties):
+            path = join(base, "properties", i)
+            interval = check_property_value(value, path, problems)
+            intervals.append(interval or (0.0, 0.0))
+            _check_source(value, path, published, refs, None, problems)
+        for i, bio in enumerate(material.biocompatibility):
+            if bio.source and bio.source not in refs:
+                problems.append(
+                    _unknown(join(base, "biocompatibility", i, "source"), "reference", bio.source)
+                )
+        for i, record in enumerate(material.regulatory):
+            path = join(base, "regulatory", i)
+            if record.source and record.source not in refs:
+                problems.append(_unknown(join(path, "source"), "reference", record.source))
+            if record.organization and record.organization not in orgs:
+                problems.append(
+                    _unknown(join(path, "organization"), "organization", record.organization)
+                )
+        for i, supplier in enumerate(material.suppliers):
+            if supplier.organization not in orgs:
+                problems.append(
+                    _unknown(
+                        join(base, "suppliers", i, "organization"),
+                        "organization",
+                        supplier.organization,
+                    )
+                )
+
+
+def _check_values_of_malformed_materials(
+    raw_materials: Any, result: ParsedBundle, known: KnownIds
+) -> None:
+    """Check the well-formed property values of materials whose shape is wrong,
+    so that fixing the shape does not reveal a second round of errors."""
+    adapter = _adapters.setdefault(PropertyValueIn, TypeAdapter(PropertyValueIn))
+    for index, entry in enumerate(result.materials):
+        if not isinstance(entry, _Invalid) or index >= len(raw_materials):
+            continue
+        raw = raw_materials[index]
+        values = raw.get("properties") if isinstance(raw, dict) else None
+        if not isinstance(values, list):
+            continue
+        for i, item in enumerate(values):
+            try:
+                value = adapter.validate_python(item)
+            except ValidationError:
+                continue  # already reported by the material's own validation
+            path = join("materials", index, "properties", i)
+            check_property_value(value, path, result.problems)
+            _check_source(
+                value,
+                path,
+                raw.get("status") == MaterialStatus.published.value,
+                result.declared_references,
+                known,
+                result.problems,
+            )
+
+
+def _check_source(
+    value: PropertyValueIn,
+    path: str,
+    published: bool,
+    declared: set[str],
+    known: KnownIds | None,
+    problems: list[FieldProblem],
+) -> None:
+    if value.source is None:
+        if published:
+            problems.append(
+                FieldProblem(
+                    join(path, "source"),
+                    "a published property value must cite a source (a reference id)",
+                )
+            )
+    elif value.source not in declared and (known is None or not known.references({value.source})):
+        problems.append(_unknown(join(path, "source"), "reference", value.source))
+
+
+def check_property_value(
+    value: PropertyValueIn, path: str, problems: list[FieldProblem]
+) -> tuple[float, float] | None:
+    """Check one property value; return its canonical interval when it is valid."""
+    definition = catalogue.get(value.property)
+    if definition is None:
+        problems.append(
+            FieldProblem(
+                join(path, "property"),
+                f"unknown property {value.property!r}; known properties: "
+                + ", ".join(p.key for p in catalogue.CATALOGUE),
+            )
+        )
+        return None
+    has_range = value.min is not None or value.max is not None
+    if value.value is not None and has_range:
+        problems.append(
+            FieldProblem(join(path, "value"), "give either 'value' or 'min'/'max', not both")
+        )
+        return None
+    if value.value is None and not has_range:
+        problems.append(
+            FieldProblem(
+                join(path, "value"), "a property value needs 'value', or 'min' and/or 'max'"
+            )
+        )
+        return None
+    try:
+        conversion = units.conversion(value.unit, value.property)
+    except units.UnitError as exc:
+        problems.append(FieldProblem(join(path, "unit"), str(exc)))
+        return None
+    if value.value is not None:
+        low = high = conversion.apply(value.value)
+        low_field = high_field = "value"
+    else:
+        given_min = value.min if value.min is not None else value.max
+        given_max = value.max if value.max is not None else value.min
+        assert given_min is not None
+        assert given_max is not None
+        if given_min > given_max:
+            problems.append(
+                FieldProblem(
+                    join(path, "min"), f"min ({value.min}) is greater than max ({value.max})"
+                )
+            )
+            return None
+        low, high = conversion.apply(given_min), conversion.apply(given_max)
+        low_field = "min" if value.min is not None else "max"
+        high_field = "max" if value.max is not None else "min"
+    ok = True
+    if definition.lower_bound is not None and low < definition.lower_bound:
+        ok = False
+        problems.append(
+            FieldProblem(
+                join(path, low_field),
+                f"{value.property} cannot be below {definition.lower_bound:g} "
+                f"{definition.canonical_unit} (got {low:g} {definition.canonical_unit})",
+            )
+        )
+    if definition.upper_bound is not None and high > definition.upper_bound:
+        ok = False
+        problems.append(
+            FieldProblem(
+                join(path, high_field),
+                f"{value.property} cannot be above {definition.upper_bound:g} "
+                f"{definition.canonical_unit} (got {high:g} {definition.canonical_unit})",
+            )
+        )
+    return (low, high) if ok else None
+
+
+def _unknown(path: str, kind: str, slug: str) -> FieldProblem:
+    where = "references" if kind == "reference" else "organizations"
+    return FieldProblem(
+        path, f"unknown {kind} {slug!r}: define it in the bundle's '{where}' or import it first"
+    )
+
+
+def _path_sort_key(path: str) -> tuple[Any, ...]:
+    # Report problems in document order: materials[2] before materials[10].
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"[\[\].]+", path) if t)

@@ -1,0 +1,184 @@
+"""The ``biomatdb`` command line (contract section 4): thin over the services."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from biomatdb.errors import InvalidBundle
+
+app = typer.Typer(
+    help="biomatdb: the open biomaterials database.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "bundle.schema.json"
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply migrations to BIOMATDB_DATABASE_URL."""
+    from biomatdb import migrations
+
+    migrations.upgrade(revision=revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision")]) -> None:
+    """Revert migrations (``base`` empties the database)."""
+    from biomatdb import migrations
+
+    migrations.downgrade(revision=revision)
+    typer.echo(f"database at revision {revision}")
+
+
+def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
+    from biomatdb.bundles.reader import read_file
+    from biomatdb.bundles.service import import_documents
+    from biomatdb.db import get_sessionmaker
+
+    documents: list[tuple[str, Any]] = []
+    decode_errors: list[dict[str, str]] = []
+    for path in files:
+        try:
+            documents.append((str(path), read_file(path)))
+        except InvalidBundle as exc:
+            decode_errors.extend(
+                {"path": f"{path}: {e.path}".rstrip(": "), "message": e.message} for e in exc.errors
+            )
+        except OSError as exc:
+            decode_errors.append({"path": str(path), "message": f"cannot read: {exc.strerror}"})
+    if decode_errors:
+        _print_errors(decode_errors, as_json=as_json)
+        raise typer.Exit(code=1)
+    session = get_sessionmaker()()
+    try:
+        report = import_documents(session, documents, dry_run=dry_run)
+        if report.ok and not dry_run:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print_report(report.as_dict())
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _print_errors(errors: list[dict[str, str]], *, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "errors": errors}, indent=2))
+        return
+    for error in errors:
+        typer.echo(f"error: {error['path'] or '(document)'}: {error['message']}", err=True)
+    typer.echo(f"{len(errors)} error(s); nothing was written", err=True)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    if report["errors"]:
+        _print_errors(report["errors"], as_json=False)
+        return
+    for kind in ("references", "organizations", "materials"):
+        counts = report[kind]
+        typer.echo(
+            f"{kind:>14}: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged"
+        )
+    typer.echo(f"property values written: {report['property_values_written']}")
+    typer.echo(report["summary"])
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="bundle files (JSON)", exists=False)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and report; write nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Import bundles: all or nothing; every error is reported with its JSON path."""
+    _run_import(files, dry_run=dry_run, as_json=as_json)
+
+
+@app.command("seed")
+def seed(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and report; write nothing")
+    ] = False,
+) -> None:
+    """Import the bundles shipped in seed/ (in file-name order)."""
+    files = sorted(SEED_DIR.glob("*.json"))
+    if not files:
+        typer.echo(f"no seed bundles in {SEED_DIR}", err=True)
+        raise typer.Exit(code=1)
+    _run_import(files, dry_run=dry_run, as_json=False)
+
+
+@app.command("export")
+def export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Write the whole published database as one bundle."""
+    from biomatdb.bundles.export import export_bundle
+    from biomatdb.db import session_scope
+
+    with session_scope() as session:
+        bundle = export_bundle(session)
+    text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"exported {len(bundle['materials'])} materials to {out}", err=True)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    uvicorn.run(
+        "biomatdb.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@app.command("schema")
+def schema(
+    out: Annotated[
+        Path, typer.Option("--out", help="where to write the JSON Schema")
+    ] = SCHEMA_PATH,
+) -> None:
+    """Regenerate the bundle JSON Schema (schemas/bundle.schema.json) from the models."""
+    from biomatdb.bundles.jsonschema import render
+
+    out.write_text(render(), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,62 @@
+"""The domain error tree. One handler (``biomatdb.api.problems``) renders each as
+RFC 9457 problem JSON; the status code and problem type live with the error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem at one place: ``materials[3].properties[0].unit``, or a query parameter."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class BiomatdbError(Exception):
+    """Base of every error a client can cause; carries its HTTP status."""
+
+    status: int = 500
+    type_slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldProblem] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra or {}
+
+
+class InvalidParameter(BiomatdbError):
+    status = 400
+    type_slug = "invalid-parameter"
+    title = "Invalid query parameter"
+
+
+class NotFound(BiomatdbError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(BiomatdbError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict with stored data"
+
+
+class InvalidBundle(BiomatdbError):
+    status = 422
+    type_slug = "invalid-bundle"
+    title = "Invalid bundle"

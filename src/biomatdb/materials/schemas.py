@@ -1,0 +1,124 @@
+"""Wire types of materials: search items, the whole material, summaries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from biomatdb.api.wire import WireModel
+
+
+class PropertySummaryOut(WireModel):
+    min: float
+    max: float
+    typical: float = Field(description="Mean of the midpoints of the material's values.")
+    unit: str = Field(description="The property's canonical unit.")
+    count: int = Field(description="How many values the summary is made of.")
+
+
+class MaterialListItem(WireModel):
+    id: str
+    name: str
+    material_class: str = Field(alias="class")
+    subclass: str | None
+    degradable: bool | None
+    applications: list[str]
+    summary: dict[str, PropertySummaryOut]
+    updated_at: datetime
+
+
+class ReferenceOut(WireModel):
+    id: str
+    citation: str
+    doi: str | None = None
+    year: int | None = None
+    pmid: str | None = None
+    url: str | None = None
+
+
+class CanonicalOut(WireModel):
+    min: float
+    max: float
+    unit: str
+
+
+class PropertyValueOut(WireModel):
+    property: str
+    value: float | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str
+    qualifier: str
+    uncertainty: float | None = None
+    specimen: str | None = None
+    method: str | None = None
+    conditions: dict[str, Any] | None = None
+    source: ReferenceOut | None
+    canonical: CanonicalOut = Field(
+        description="The value as a closed interval in the canonical unit (used by filters)."
+    )
+
+
+class ComponentOut(WireModel):
+    component: str
+    fraction: float
+    basis: str
+
+
+class BiocompatibilityOut(WireModel):
+    endpoint: str
+    standard: str | None = None
+    result: str
+    source: ReferenceOut | None = None
+
+
+class OrganizationRef(WireModel):
+    id: str
+    name: str
+    kind: str
+    country: str | None = None
+
+
+class RegulatoryOut(WireModel):
+    jurisdiction: str
+    pathway: str | None = None
+    status: str
+    identifier: str | None = None
+    device_class: str | None = None
+    product_code: str | None = None
+    device_name: str | None = None
+    decision_date: date | None = None
+    organization: OrganizationRef | None = None
+    source: ReferenceOut | None = None
+
+
+class SupplierOut(WireModel):
+    organization: OrganizationRef
+    trade_name: str | None = None
+    grade: str | None = None
+    form: str | None = None
+
+
+class MaterialOut(WireModel):
+    """One material, whole."""
+
+    id: str
+    name: str
+    synonyms: list[str]
+    material_class: str = Field(alias="class")
+    subclass: str | None = None
+    description: str | None = None
+    degradable: bool | None = None
+    composition: list[ComponentOut]
+    applications: list[str]
+    properties: list[PropertyValueOut]
+    summary: dict[str, PropertySummaryOut]
+    biocompatibility: list[BiocompatibilityOut]
+    regulatory: list[RegulatoryOut]
+    suppliers: list[SupplierOut]
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

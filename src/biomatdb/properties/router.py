@@ -1,0 +1,102 @@
+"""HTTP: the property catalogue and the controlled vocabularies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from biomatdb import catalogue
+from biomatdb.api.etag import json_with_etag
+from biomatdb.api.wire import WireModel, problem_responses
+from biomatdb.errors import NotFound
+from biomatdb.vocab import (
+    Application,
+    BiocompatibilityEndpoint,
+    BiocompatibilityResult,
+    CompositionBasis,
+    Jurisdiction,
+    MaterialClass,
+    MaterialStatus,
+    OrganizationKind,
+    Qualifier,
+    RegulatoryStatus,
+    values,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+
+
+class PropertyOut(WireModel):
+    key: str
+    name: str
+    category: str
+    canonical_unit: str
+    dimension: str
+    lower_bound: float | None
+    upper_bound: float | None
+    description: str
+
+
+class PropertyList(WireModel):
+    data: list[PropertyOut]
+
+
+def _out(p: catalogue.PropertyDefinition) -> PropertyOut:
+    return PropertyOut(
+        key=p.key,
+        name=p.name,
+        category=p.category,
+        canonical_unit=p.canonical_unit,
+        dimension=p.dimension,
+        lower_bound=p.lower_bound,
+        upper_bound=p.upper_bound,
+        description=p.description,
+    )
+
+
+@router.get("/properties", response_model=PropertyList)
+def list_properties() -> PropertyList:
+    """The property catalogue: key, name, category, canonical unit, dimension."""
+    return PropertyList(data=[_out(p) for p in catalogue.CATALOGUE])
+
+
+@router.get(
+    "/properties/{key}",
+    response_model=PropertyOut,
+    responses={**problem_responses(404), 304: {"description": "Not modified"}},
+)
+def get_property(key: str, request: Request) -> Response:
+    """One catalogue entry."""
+    definition = catalogue.get(key)
+    if definition is None:
+        raise NotFound(f"no property {key!r}; the catalogue is at /api/v1/properties")
+    return json_with_etag(request, _out(definition).model_dump(mode="json"))
+
+
+class Vocabularies(WireModel):
+    classes: list[str]
+    applications: list[str]
+    material_statuses: list[str]
+    qualifiers: list[str]
+    composition_bases: list[str]
+    organization_kinds: list[str]
+    jurisdictions: list[str]
+    regulatory_statuses: list[str]
+    biocompatibility_endpoints: list[str]
+    biocompatibility_results: list[str]
+
+
+@router.get("/vocabularies", response_model=Vocabularies)
+def vocabularies() -> Vocabularies:
+    """Every controlled vocabulary of the bundle format (classes, applications ...)."""
+    return Vocabularies(
+        classes=values(MaterialClass),
+        applications=values(Application),
+        material_statuses=values(MaterialStatus),
+        qualifiers=values(Qualifier),
+        composition_bases=values(CompositionBasis),
+        organization_kinds=values(OrganizationKind),
+        jurisdictions=values(Jurisdiction),
+        regulatory_statuses=values(RegulatoryStatus),
+        biocompatibility_endpoints=values(BiocompatibilityEndpoint),
+        biocompatibility_results=values(BiocompatibilityResult),
+    )

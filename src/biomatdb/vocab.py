@@ -1,0 +1,107 @@
+"""Controlled vocabularies of the bundle format (contract section 1)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MaterialClass(StrEnum):
+    metal = "metal"
+    ceramic = "ceramic"
+    glass = "glass"
+    polymer = "polymer"
+    composite = "composite"
+    natural = "natural"
+
+
+class MaterialStatus(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    published = "published"
+    retracted = "retracted"
+
+
+class Application(StrEnum):
+    orthopedic = "orthopedic"
+    spinal = "spinal"
+    dental = "dental"
+    maxillofacial = "maxillofacial"
+    craniofacial = "craniofacial"
+    cardiovascular = "cardiovascular"
+    neural = "neural"
+    ophthalmic = "ophthalmic"
+    soft_tissue = "soft_tissue"
+    wound_healing = "wound_healing"
+    drug_delivery = "drug_delivery"
+    tissue_engineering = "tissue_engineering"
+    urology = "urology"
+    general_surgery = "general_surgery"
+    otology = "otology"
+    sutures = "sutures"
+
+
+class CompositionBasis(StrEnum):
+    mass = "mass"
+    mole = "mole"
+    volume = "volume"
+
+
+class OrganizationKind(StrEnum):
+    manufacturer = "manufacturer"
+    supplier = "supplier"
+    distributor = "distributor"
+    research_institute = "research_institute"
+    test_laboratory = "test_laboratory"
+    notified_body = "notified_body"
+
+
+class Qualifier(StrEnum):
+    eq = "="
+    approx = "~"
+    ge = ">="
+    le = "<="
+
+
+class BiocompatibilityEndpoint(StrEnum):
+    cytotoxicity = "cytotoxicity"
+    sensitization = "sensitization"
+    irritation = "irritation"
+    systemic_toxicity = "systemic_toxicity"
+    genotoxicity = "genotoxicity"
+    implantation = "implantation"
+    hemocompatibility = "hemocompatibility"
+    carcinogenicity = "carcinogenicity"
+    degradation = "degradation"
+
+
+class BiocompatibilityResult(StrEnum):
+    passed = "pass"
+    failed = "fail"
+    inconclusive = "inconclusive"
+
+
+class Jurisdiction(StrEnum):
+    us_fda = "US-FDA"
+    eu_mdr = "EU-MDR"
+    jp_pmda = "JP-PMDA"
+    cn_nmpa = "CN-NMPA"
+    uk_mhra = "UK-MHRA"
+    ca_hc = "CA-HC"
+    au_tga = "AU-TGA"
+    kr_mfds = "KR-MFDS"
+    br_anvisa = "BR-ANVISA"
+    in_cdsco = "IN-CDSCO"
+
+
+class RegulatoryStatus(StrEnum):
+    cleared = "cleared"
+    approved = "approved"
+    ce_marked = "ce_marked"
+    pending = "pending"
+    withdrawn = "withdrawn"
+    refused = "refused"
+
+
+def values(enum: type[StrEnum]) -> list[str]:
+    """The wire values of a vocabulary, in declaration order."""
+    return [member.value for member in enum]

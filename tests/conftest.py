@@ -1,0 +1,144 @@
+"""Test databases: SQLite by default, PostgreSQL when BIOMATDB_TEST_DATABASE_URL is set.
+
+Each test session creates a fresh database and migrates it to head; the search
+fixture bundle is imported once; each test then runs inside a transaction that
+is rolled back (``join_transaction_mode="create_savepoint"``), so tests can
+write freely and never see each other's writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from biomatdb import migrations
+from biomatdb.api.app import create_app
+from biomatdb.api.deps import get_session
+from biomatdb.bundles.service import import_documents
+from biomatdb.db import make_engine
+from biomatdb.settings import normalize_database_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEARCH_BUNDLE = FIXTURES / "search_bundle.json"
+
+
+class DatabaseFactory:
+    """Creates fresh, empty databases of the configured kind, and drops them at the end."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.pg_url = os.environ.get("BIOMATDB_TEST_DATABASE_URL")
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.pg_url else "sqlite"
+
+    def new_url(self) -> str:
+        name = f"biomatdb_test_{uuid.uuid4().hex[:12]}"
+        if not self.pg_url:
+            return f"sqlite:///{self.tmp_dir / (name + '.sqlite3')}"
+        base = make_url(normalize_database_url(self.pg_url))
+        with self._admin() as admin:
+            admin.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    def _admin(self) -> Any:
+        assert self.pg_url is not None
+        engine = create_engine(normalize_database_url(self.pg_url), isolation_level="AUTOCOMMIT")
+        return engine.connect()
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with self._admin() as admin:
+            for name in self.created:
+                admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: DatabaseFactory) -> str:
+    """A fresh database at migration head, holding the search fixture bundle."""
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        report = import_documents(session, [("search_bundle", load_json(SEARCH_BUNDLE))])
+        assert report.ok, report.errors
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose every write is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def empty_database(databases: DatabaseFactory) -> Iterator[Session]:
+    """A session on a new database at migration head with no data."""
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as fresh:
+        yield fresh
+    engine.dispose()
+
+
+def client_for(session: Session) -> TestClient:
+    """A test client whose requests use ``session``."""
+    app = create_app()
+
+    def override() -> Iterator[Session]:
+        yield session
+
+    app.dependency_overrides[get_session] = override
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    """The API, reading and writing through the test's session."""
+    with client_for(session) as test_client:
+        yield test_client
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))

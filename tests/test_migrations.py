@@ -1,0 +1,81 @@
+"""One migration history for both databases: upgrade, no drift, downgrade."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from biomatdb import catalogue, migrations
+from biomatdb.db import make_engine
+from biomatdb.migrations import include_name
+from biomatdb.models import Base, Property
+from tests.conftest import DatabaseFactory
+
+
+def test_upgrade_check_downgrade(databases: DatabaseFactory) -> None:
+    url = databases.new_url()
+    engine = make_engine(url)
+    try:
+        migrations.upgrade(url)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_name": include_name,
+                    "target_metadata": Base.metadata,
+                },
+            )
+            assert compare_metadata(context, Base.metadata) == []
+            tables = set(inspect(connection).get_table_names())
+            assert "material_fts" in tables
+            assert {t.name for t in Base.metadata.sorted_tables} <= tables
+        migrations.downgrade(url, "base")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        migrations.upgrade(url)  # and back up again, as an operator would
+    finally:
+        engine.dispose()
+
+
+def test_catalogue_table_matches_code(session: object) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    rows = {p.key: p for p in session.scalars(select(Property))}
+    assert set(rows) == set(catalogue.BY_KEY)
+    for key, definition in catalogue.BY_KEY.items():
+        row = rows[key]
+        assert (
+            row.name,
+            row.category,
+            row.canonical_unit,
+            row.dimension,
+            row.lower_bound,
+            row.upper_bound,
+            row.description,
+        ) == (
+            definition.name,
+            definition.category,
+            definition.canonical_unit,
+            definition.dimension,
+            definition.lower_bound,
+            definition.upper_bound,
+            definition.description,
+        ), key
+
+
+def test_constraint_names_follow_the_convention() -> None:
+    for table in Base.metadata.sorted_tables:
+        for constraint in table.constraints:
+            assert constraint.name, f"unnamed constraint on {table.name}"
+        for index in table.indexes:
+            assert index.name is not None
+            assert index.name.startswith(f"ix_{table.name}_"), index.name
+
+
+def test_relationships_never_lazy_load() -> None:
+    for mapper in Base.registry.mappers:
+        for relationship in mapper.relationships:
+            assert relationship.lazy == "raise", f"{mapper.class_.__name__}.{relationship.key}"
