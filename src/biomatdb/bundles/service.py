@@ -458,7 +458,7 @@ def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int
         rows = session.execute(
             select(model.slug, model.id).where(model.slug.in_(ordered[start : start + _CHUNK]))
         )
-        found.update(dict(rows.tuples().all()))
+        found.update(dict(rows.all()))
     return found
 
 

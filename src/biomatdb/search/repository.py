@@ -180,7 +180,7 @@ def facets(
                 .group_by(Material.material_class)
                 .order_by(Material.material_class)
             )
-            result[name] = dict(rows.tuples().all())
+            result[name] = dict(rows.all())
         elif name == "degradable":
             rows = session.execute(
                 select(Material.degradable, func.count())
@@ -205,7 +205,7 @@ def facets(
                 .group_by(MaterialApplication.application)
                 .order_by(MaterialApplication.application)
             )
-            result[name] = dict(rows.tuples().all())
+            result[name] = dict(rows.all())
         elif name == "regulatory":
             counts: dict[str, int] = {}
             for jurisdiction, n in session.execute(
@@ -240,5 +240,5 @@ def facets(
                 .group_by(Organization.country)
                 .order_by(Organization.country)
             )
-            result[name] = dict(rows.tuples().all())
+            result[name] = dict(rows.all())
     return result
