@@ -202,3 +202,24 @@ def test_empty_result_is_200_not_404(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json()["data"] == []
     assert response.json()["meta"]["total"] == 0
+
+
+def test_problem_types_resolve_to_documentation(client: TestClient) -> None:
+    body = client.get("/api/v1/materials?limit=0").json()
+    doc = client.get(body["type"])
+    assert doc.status_code == 200
+    assert "parameter" in doc.json()["description"]
+    assert client.get("/problems/no-such-type").status_code == 404
+
+
+def test_every_problem_type_is_documented() -> None:
+    from biomatdb import errors
+    from biomatdb.api.problems import _TITLES, PROBLEM_DOCS
+
+    slugs = {slug for slug, _ in _TITLES.values()}
+    slugs |= {
+        cls.type_slug
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.BiomatdbError)
+    }
+    assert slugs <= set(PROBLEM_DOCS)

@@ -39,6 +39,12 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"³", "^3"),
         (r"[·⋅×]", "*"),
         (r"\bg/cc\b", "g/cm^3"),
+        # Vickers numbers quoted with their test load (HV10, HV0.5) are still HV.
+        (r"\bHV\s*\d+(?:\.\d+)?\b", "HV"),
+        # Exponents written without a caret: mm2, cm3, N/mm2.
+        (r"(?<=[A-Za-z])(?<!\^)([23])\b", r"^\1"),
+        # Fractions written as percentages of volume or weight.
+        (r"\b(?:vol|wt|v/v|w/w)\.?\s*%|%\s*(?:vol|wt|v/v|w/w)\b\.?", "%"),
         (r"\bmonths\b", "month"),
         (r"\bweeks\b", "week"),
         (r"\bdays\b", "day"),

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from biomatdb import __version__
 from biomatdb.api import problems
 from biomatdb.api.deps import SessionDep
+from biomatdb.api.wire import problem_responses
+from biomatdb.errors import NotFound
 from biomatdb.materials.router import router as materials_router
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
@@ -26,6 +28,11 @@ devices that contain them.
 * Search: `GET /api/v1/materials?q=titanium&prop=youngs_modulus:50..120:GPa`
 * Every error is `application/problem+json` (RFC 9457) and names what to fix.
 """
+
+
+class ProblemType(BaseModel):
+    type: str
+    description: str
 
 
 class Health(BaseModel):
@@ -56,6 +63,22 @@ def create_app() -> FastAPI:
         """Liveness and database reachability."""
         session.execute(text("SELECT 1"))
         return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
+
+    @app.get(
+        "/problems/{problem_type}",
+        response_model=ProblemType,
+        tags=["service"],
+        responses=problem_responses(404),
+    )
+    def problem_type(problem_type: str) -> ProblemType:
+        """What a problem ``type`` of an error answer means."""
+        description = problems.PROBLEM_DOCS.get(problem_type)
+        if description is None:
+            raise NotFound(
+                f"no problem type {problem_type!r}; known: "
+                + ", ".join(sorted(problems.PROBLEM_DOCS))
+            )
+        return ProblemType(type=f"/problems/{problem_type}", description=description)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

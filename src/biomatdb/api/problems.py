@@ -31,6 +31,28 @@ _TITLES = {
 }
 
 
+#: What each problem ``type`` means; served at ``/problems/{slug}`` so that the
+#: ``type`` URI of every error resolves to documentation (RFC 9457, section 3.1.1).
+PROBLEM_DOCS = {
+    "invalid-parameter": "A query parameter is malformed or invalid; `errors` names each "
+    "parameter (e.g. `prop[1]`) and says what to fix.",
+    "not-found": "No resource has this id, or the caller may not see it (unpublished "
+    "materials look absent to anonymous readers).",
+    "method-not-allowed": "The resource exists but does not accept this HTTP method.",
+    "invalid-body": "The request body is invalid; `errors` gives the JSON path of each problem.",
+    "invalid-bundle": "The bundle is invalid; `errors` gives the JSON path of every problem "
+    "(e.g. `materials[3].properties[0].unit`); nothing was written.",
+    "conflict": "The request conflicts with stored data.",
+    "unauthorized": "No or invalid credentials: send `Authorization: Bearer <api key>`.",
+    "forbidden": "The credentials are valid but their role does not allow this.",
+    "not-acceptable": "The server cannot produce a representation the client accepts.",
+    "payload-too-large": "The request body is larger than the configured limit.",
+    "unsupported-media-type": "The request body has a content type this endpoint does not accept.",
+    "error": "An error without a more specific type.",
+    "internal-error": "An unexpected error on the server; it has been logged.",
+}
+
+
 def problem(
     status: int,
     detail: str,

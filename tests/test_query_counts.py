@@ -1,0 +1,65 @@
+"""No N+1: the number of SQL statements per request does not grow with the page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+
+@contextmanager
+def counting(session: Session) -> Iterator[list[str]]:
+    statements: list[str] = []
+    connection = session.connection()
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def statements_for(client: TestClient, session: Session, url: str) -> int:
+    with counting(session) as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_search_statement_count_is_independent_of_page_size(
+    client: TestClient, session: Session
+) -> None:
+    one = statements_for(client, session, "/api/v1/materials?limit=1")
+    many = statements_for(client, session, "/api/v1/materials?limit=200")
+    assert one == many
+    # page, applications, summaries, total
+    assert many == 4
+    with_facets = statements_for(
+        client, session, "/api/v1/materials?limit=200&facets=class,application,country"
+    )
+    assert with_facets == many + 3
+
+
+def test_detail_statement_count_is_fixed(client: TestClient, session: Session) -> None:
+    # One statement per relationship, whatever the number of rows in it
+    # (selectinload skips the nested loads of an empty collection).
+    four_values = statements_for(client, session, "/api/v1/materials/fx-ti-alloy")
+    two_records = statements_for(client, session, "/api/v1/materials/fx-alumina")
+    empty = statements_for(client, session, "/api/v1/materials/fx-hydrogel")
+    assert four_values == two_records == 11
+    assert empty == 8
+
+
+def test_organization_and_reference_pages_are_fixed(client: TestClient, session: Session) -> None:
+    assert statements_for(client, session, "/api/v1/organizations/fx-org-it") == (
+        statements_for(client, session, "/api/v1/organizations/fx-org-us")
+    )
+    assert statements_for(client, session, "/api/v1/references/fx-ref-a") == (
+        statements_for(client, session, "/api/v1/references/fx-ref-b")
+    )
