@@ -268,6 +268,9 @@ def test_json_decoding_errors() -> None:
         decode(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(InvalidBundle):
         decode(b"\xff\xfe")
+    with pytest.raises(InvalidBundle) as caught:
+        decode(b'{"materials": [{"id": "a", "name": "x\\u0000y"}]}')
+    assert [e.path for e in caught.value.errors] == ["materials[0].name"]
     nan = decode(b'{"materials": [{"value": NaN}]}')
     assert nan["materials"][0]["value"] != nan["materials"][0]["value"]
 

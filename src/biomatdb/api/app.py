@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from biomatdb import __version__
 from biomatdb.api import problems
 from biomatdb.api.deps import SessionDep
-from biomatdb.api.wire import problem_responses
+from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.errors import NotFound
 from biomatdb.materials.router import router as materials_router
 from biomatdb.organizations.router import router as organizations_router
@@ -28,6 +29,36 @@ devices that contain them.
 * Search: `GET /api/v1/materials?q=titanium&prop=youngs_modulus:50..120:GPa`
 * Every error is `application/problem+json` (RFC 9457) and names what to fix.
 """
+
+
+class RefuseNul:
+    """ASGI middleware: a NUL character in the path or query is a 400.
+
+    PostgreSQL text cannot hold NUL; refusing it at the door keeps every
+    parameter and id safe on both databases.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+            query = scope.get("query_string", b"")
+            if b"%00" in raw_path or b"\x00" in raw_path or b"%00" in query or b"\x00" in query:
+                response = problems.problem(
+                    400,
+                    "the request contains a NUL character (%00); remove it",
+                    errors=[
+                        {
+                            "path": "query" if b"%00" in query or b"\x00" in query else "path",
+                            "message": "NUL characters are not allowed",
+                        }
+                    ],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ProblemType(BaseModel):
@@ -53,6 +84,7 @@ def create_app() -> FastAPI:
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     problems.install(app)
+    app.add_middleware(RefuseNul)
     app.include_router(materials_router)
     app.include_router(organizations_router)
     app.include_router(references_router)
@@ -94,8 +126,10 @@ def create_app() -> FastAPI:
             for path_item in schema.get("paths", {}).values():
                 for operation in path_item.values():
                     operation.get("responses", {}).pop("422", None)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
-                schema.get("components", {}).get("schemas", {}).pop(name, None)
+                components.pop(name, None)
+            components.update(problem_components())
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -55,7 +55,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown id, or not visible to the caller.",
         422: "Invalid body.",
     }
-    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = {"$ref": "#/components/schemas/Problem"}
     return {
         status: {
             "description": descriptions.get(status, "Error"),
@@ -63,3 +63,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def problem_components() -> dict[str, Any]:
+    """``components.schemas`` entries for the problem document and its errors."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"Problem": schema, **definitions}

@@ -32,7 +32,7 @@ def decode(data: str | bytes, *, name: str = "bundle") -> Any:
             errors=[FieldProblem("", f"not UTF-8: {exc.reason} at byte {exc.start}")],
         ) from exc
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise InvalidBundle(
             f"{name} is not valid JSON",
@@ -53,6 +53,34 @@ def decode(data: str | bytes, *, name: str = "bundle") -> Any:
                 )
             ],
         ) from exc
+    # PostgreSQL text cannot hold NUL: name every place that has one. The scan
+    # of the whole document only runs when the text contains a NUL at all.
+    if "\\u0000" in text or "\x00" in text:
+        paths = _nul_paths(document)
+        if paths:
+            raise InvalidBundle(
+                f"{name} contains NUL characters",
+                errors=[
+                    FieldProblem(p, "contains a NUL character (\\u0000); remove it") for p in paths
+                ],
+            )
+    return document
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            shown = str(key).replace("\x00", "\\u0000")
+            sub = f"{path}.{shown}" if path else shown
+            found += [sub] if "\x00" in str(key) else []
+            found += _nul_paths(item, sub)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nul_paths(item, f"{path}[{index}]")
+    return found
 
 
 def read_file(path: Path) -> Any:

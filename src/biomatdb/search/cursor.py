@@ -33,6 +33,8 @@ def decode(cursor: str, fingerprint: str) -> list[Any]:
         and isinstance(payload.get("f"), str)
     ):
         raise _bad("is not a cursor from this API; pass meta.next_cursor exactly as received")
+    if any(isinstance(v, str) and "\x00" in v for v in payload["k"]):
+        raise _bad("is not a cursor from this API; pass meta.next_cursor exactly as received")
     if payload["f"] != fingerprint:
         raise _bad(
             "was issued for different filters or sort; a cursor is valid only with "

@@ -6,6 +6,7 @@ total and each facet are one query each, whatever the page size.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -145,18 +146,16 @@ def _after_column(
 
 
 def _after_typical(typical: Any, after: list[Any], *, descending: bool) -> ColumnElement[bool]:
-    if (
-        len(after) != 2
-        or not isinstance(after[1], str)
-        or not (
-            after[0] is None
-            or (isinstance(after[0], int | float) and not isinstance(after[0], bool))
-        )
-    ):
+    if len(after) != 2 or not isinstance(after[1], str):
         raise _bad_cursor()
-    value, slug = after
-    if value is None:  # already among the materials without the property (sorted last)
+    raw, slug = after
+    if raw is None:  # already among the materials without the property (sorted last)
         return and_(typical.is_(None), Material.slug > slug)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _bad_cursor()
+    value = float(raw)  # an integer beyond 64 bits must not reach the driver
+    if not math.isfinite(value):
+        raise _bad_cursor()
     beyond = typical < value if descending else typical > value
     return or_(beyond, and_(typical == value, Material.slug > slug), typical.is_(None))
 
