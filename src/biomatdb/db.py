@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from biomatdb.settings import get_settings, normalize_database_url
 
+WRITE_OPTION = "biomatdb_write"
+#: Key of the PostgreSQL advisory lock that serialises writers (see begin_write).
+WRITE_LOCK_KEY = 0x62696F6D  # "biom"
+
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, issue BEGIN: otherwise SAVEPOINT and
@@ -21,7 +25,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A write transaction takes the write lock up front (IMMEDIATE): two writers
+    # that both read first and then try to write would otherwise fail at once.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any) -> None:
@@ -57,6 +64,23 @@ def get_engine() -> Engine:
 def get_sessionmaker() -> sessionmaker[Session]:
     """Sessions bound to :func:`get_engine`."""
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction the only writing one until it ends.
+
+    Writers are serialised so that the change feed's sequence numbers are
+    assigned in commit order (no partner can skip a change) and optimistic
+    checks (If-Match) cannot race. Call it before the transaction's first read.
+    On SQLite this is ``BEGIN IMMEDIATE``; on PostgreSQL a transaction-scoped
+    advisory lock.
+    """
+    if session.in_transaction():  # too late for BEGIN IMMEDIATE (tests' outer transaction)
+        connection = session.connection()
+    else:
+        connection = session.connection(execution_options={WRITE_OPTION: True})
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 @contextmanager

@@ -31,11 +31,13 @@ class BiomatdbError(Exception):
         *,
         errors: list[FieldProblem] | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.extra = extra or {}
+        self.headers = headers
 
 
 class InvalidParameter(BiomatdbError):
@@ -60,3 +62,48 @@ class InvalidBundle(BiomatdbError):
     status = 422
     type_slug = "invalid-bundle"
     title = "Invalid bundle"
+
+
+class InvalidBody(BiomatdbError):
+    status = 422
+    type_slug = "invalid-body"
+    title = "Invalid request body"
+
+
+class Unauthorized(BiomatdbError):
+    status = 401
+    type_slug = "unauthorized"
+    title = "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="biomatdb"'})
+
+
+class Forbidden(BiomatdbError):
+    status = 403
+    type_slug = "forbidden"
+    title = "Not allowed"
+
+
+class PreconditionFailed(BiomatdbError):
+    status = 412
+    type_slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(BiomatdbError):
+    status = 428
+    type_slug = "precondition-required"
+    title = "Precondition required"
+
+
+class PayloadTooLarge(BiomatdbError):
+    status = 413
+    type_slug = "payload-too-large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(BiomatdbError):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./biomatdb.sqlite3"
     #: Echo SQL statements to the log (debugging only).
     echo_sql: bool = False
+    #: Largest request body accepted, in bytes (uploads over it get 413).
+    max_body_bytes: int = 10 * 1024 * 1024
 
     @field_validator("database_url")
     @classmethod

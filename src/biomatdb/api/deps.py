@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from biomatdb.db import get_sessionmaker
+from biomatdb.db import begin_write, get_sessionmaker
 
 
 def get_session() -> Iterator[Session]:
@@ -25,3 +25,12 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_write_session(session: SessionDep) -> Session:
+    """The request's session, holding the write lock from its first statement."""
+    begin_write(session)
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]

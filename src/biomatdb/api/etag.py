@@ -9,14 +9,23 @@ import orjson
 from fastapi import Request, Response
 
 
-def json_with_etag(request: Request, payload: Any) -> Response:
-    """Serialise ``payload``; tag it with a hash of the bytes; 304 when the client has it."""
+def etag_of(payload: Any) -> str:
+    """The ETag of a JSON representation: a hash of its bytes."""
+    return '"' + hashlib.sha256(orjson.dumps(payload)).hexdigest()[:32] + '"'
+
+
+def json_with_etag(
+    request: Request, payload: Any, *, status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Serialise ``payload``; tag it; answer 304 when the client already has it."""
     body = orjson.dumps(payload)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    all_headers = {"ETag": etag, "Cache-Control": "no-cache", **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match:
+    if if_none_match and request.method in ("GET", "HEAD"):
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         if etag in tags or "*" in tags:
-            return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type="application/json", headers=headers)
+            return Response(status_code=304, headers=all_headers)
+    return Response(content=body, status_code=status_code, media_type="application/json",
+                    headers=all_headers)

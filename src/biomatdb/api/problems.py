@@ -24,9 +24,11 @@ _TITLES = {
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict with stored data"),
+    412: ("precondition-failed", "Precondition failed"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-body", "Invalid request body"),
+    428: ("precondition-required", "Precondition required"),
     500: ("internal-error", "Internal error"),
 }
 
@@ -49,6 +51,10 @@ PROBLEM_DOCS = {
     "payload-too-large": "The request body is larger than the configured limit.",
     "unsupported-media-type": "The request body has a content type this endpoint does not accept.",
     "error": "An error without a more specific type.",
+    "precondition-failed": "The If-Match ETag is not the material's current one: someone "
+    "changed it since you read it. GET it again, reapply your change, and retry.",
+    "precondition-required": "Changing a material needs If-Match with the ETag of its "
+    "current version (from GET), so that concurrent edits cannot overwrite each other.",
     "internal-error": "An unexpected error on the server; it has been logged.",
 }
 
@@ -98,6 +104,7 @@ def install(app: FastAPI) -> None:
             type_slug=exc.type_slug,
             title=exc.title,
             errors=[e.as_dict() for e in exc.errors] if exc.errors else None,
+            headers=exc.headers,
             **exc.extra,
         )
 

@@ -7,23 +7,21 @@ The caller owns the transaction: it commits, or rolls back for a dry run.
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, ReferenceIn
 from biomatdb.bundles.validation import KnownIds, ParsedBundle, parse, valid
+from biomatdb.db import begin_write
 from biomatdb.errors import FieldProblem
+from biomatdb.materials import store
 from biomatdb.models import (
     BiocompatibilityResultRow,
     CompositionComponent,
-    Material,
     MaterialApplication,
     Organization,
     PropertySummary,
@@ -33,7 +31,6 @@ from biomatdb.models import (
     SupplierOffering,
 )
 from biomatdb.models.base import utcnow
-from biomatdb.search import fulltext
 
 _CHILD_TABLES = (
     MaterialApplication,
@@ -109,7 +106,11 @@ class ImportReport:
 
 
 def import_documents(
-    session: Session, documents: Sequence[tuple[str, Any]], *, dry_run: bool = False
+    session: Session,
+    documents: Sequence[tuple[str, Any]],
+    *,
+    dry_run: bool = False,
+    actor: str = "cli",
 ) -> ImportReport:
     """Validate and (unless there is any error) write decoded bundles, in order.
 
@@ -117,6 +118,7 @@ def import_documents(
     the document name when there is more than one document.
     """
     report = ImportReport(dry_run=dry_run, documents=[name for name, _ in documents])
+    begin_write(session)
     parsed_documents: list[ParsedBundle] = []
     earlier_refs: set[str] = set()
     earlier_orgs: set[str] = set()
@@ -136,9 +138,21 @@ def import_documents(
     if report.errors:
         return report
     for parsed in parsed_documents:
-        _write(session, parsed, report)
+        _write(session, parsed, report, actor)
     session.flush()
     return report
+
+
+def validate_materials(
+    session: Session, raw_entries: list[Any]
+) -> tuple[list[MaterialIn], list[FieldProblem]]:
+    """Validate material entries as a bundle would (against the database's ids)."""
+    known = KnownIds(
+        references=_known_ids(session, Reference, frozenset()),
+        organizations=_known_ids(session, Organization, frozenset()),
+    )
+    parsed = parse({"materials": raw_entries}, known=known)
+    return [e for _, e in valid(parsed.materials)], parsed.problems
 
 
 def _known_ids(
@@ -163,12 +177,6 @@ def _existing(
     return found
 
 
-def content_hash(entry: MaterialIn) -> str:
-    """A stable hash of a material entry's content (server fields excluded)."""
-    payload = entry.model_dump(mode="json", by_alias=True)
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 def _slug_map(session: Session, model: Any, slugs: Sequence[str]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for start in range(0, len(slugs), _CHUNK):
@@ -178,19 +186,18 @@ def _slug_map(session: Session, model: Any, slugs: Sequence[str]) -> dict[str, A
     return rows
 
 
-def _write(session: Session, parsed: ParsedBundle, report: ImportReport) -> None:
+def _write(session: Session, parsed: ParsedBundle, report: ImportReport, actor: str) -> None:
     now = utcnow()
-    _upsert_simple(
-        session, Reference, [e for _, e in valid(parsed.references)], report.references, now
+    references = [e for _, e in valid(parsed.references)]
+    organizations = [e for _, e in valid(parsed.organizations)]
+    _upsert_simple(session, Reference, references, report.references, now, actor)
+    _upsert_simple(session, Organization, organizations, report.organizations, now, actor)
+    written = store.write_entries(
+        session, [e for _, e in valid(parsed.materials)], actor=actor, now=now
     )
-    _upsert_simple(
-        session,
-        Organization,
-        [e for _, e in valid(parsed.organizations)],
-        report.organizations,
-        now,
-    )
-    _write_materials(session, parsed, report, now)
+    for item in written:
+        setattr(report.materials, item.outcome, getattr(report.materials, item.outcome) + 1)
+        report.property_values_written += item.property_values
 
 
 def _upsert_simple(
@@ -199,8 +206,10 @@ def _upsert_simple(
     entries: Sequence[ReferenceIn | OrganizationIn],
     counts: Counts,
     now: Any,
+    actor: str,
 ) -> None:
     existing = _slug_map(session, model, [e.id for e in entries])
+    kind = "reference" if model is Reference else "organization"
     new_rows = []
     for entry in entries:
         fields = entry.model_dump(mode="json", exclude={"id"})
@@ -208,258 +217,24 @@ def _upsert_simple(
         if row is None:
             new_rows.append({"slug": entry.id, **fields, "created_at": now, "updated_at": now})
             counts.created += 1
+            action = "created"
         elif any(getattr(row, k) != v for k, v in fields.items()):
             for key, value in fields.items():
                 setattr(row, key, value)
             row.updated_at = now
             counts.updated += 1
+            action = "updated"
         else:
             counts.unchanged += 1
+            continue
+        store.record_change(
+            session, now=now, kind=kind, action=action, slug=entry.id, material_id=None,
+            version=None, status=None, public_version=None, actor=actor, note=None,
+            entry=entry.model_dump(mode="json", exclude_none=True),
+        )
     if new_rows:
         session.execute(insert(model), new_rows)
     session.flush()
-
-
-def _write_materials(
-    session: Session, parsed: ParsedBundle, report: ImportReport, now: Any
-) -> None:
-    entries = valid(parsed.materials)
-    existing = _existing_materials(session, [e.id for _, e in entries])
-
-    to_create: list[tuple[int, MaterialIn, str]] = []
-    to_update: list[tuple[int, MaterialIn, str, int]] = []
-    for index, entry in entries:
-        digest = content_hash(entry)
-        found = existing.get(entry.id)
-        if found is None:
-            to_create.append((index, entry, digest))
-        elif found[1] == digest:
-            report.materials.unchanged += 1
-        else:
-            to_update.append((index, entry, digest, found[0]))
-    report.materials.created += len(to_create)
-    report.materials.updated += len(to_update)
-    if not to_create and not to_update:
-        return
-
-    ids: dict[str, int] = {}
-    if to_create:
-        rows = [
-            _material_row(entry, digest) | {"version": 1, "created_at": now, "updated_at": now}
-            for _, entry, digest in to_create
-        ]
-        for start in range(0, len(rows), _CHUNK):
-            result = session.execute(
-                insert(Material).returning(Material.id, Material.slug), rows[start : start + _CHUNK]
-            )
-            ids.update({slug: mid for mid, slug in result})
-    if to_update:
-        updated_ids = [mid for *_, mid in to_update]
-        for model in _CHILD_TABLES:
-            for start in range(0, len(updated_ids), _CHUNK):
-                session.execute(
-                    delete(model).where(model.material_id.in_(updated_ids[start : start + _CHUNK]))
-                )
-        for _, entry, digest, mid in to_update:
-            session.execute(
-                update(Material)
-                .where(Material.id == mid)
-                .values(
-                    **_material_row(entry, digest), version=Material.version + 1, updated_at=now
-                )
-            )
-            ids[entry.id] = mid
-
-    work = [(i, e) for i, e, _ in to_create] + [(i, e) for i, e, _, _ in to_update]
-    report.property_values_written += _insert_children(session, parsed, work, ids)
-    fts = fulltext.for_session(session)
-    fts.replace(session, {ids[e.id]: _document(e) for _, e in work})
-
-
-def _existing_materials(session: Session, slugs: list[str]) -> dict[str, tuple[int, str, int]]:
-    found: dict[str, tuple[int, str, int]] = {}
-    for start in range(0, len(slugs), _CHUNK):
-        for mid, slug, digest, version in session.execute(
-            select(Material.id, Material.slug, Material.content_hash, Material.version).where(
-                Material.slug.in_(slugs[start : start + _CHUNK])
-            )
-        ):
-            found[slug] = (mid, digest, version)
-    return found
-
-
-def _material_row(entry: MaterialIn, digest: str) -> dict[str, Any]:
-    return {
-        "slug": entry.id,
-        "name": entry.name,
-        "sort_name": fulltext.normalize(entry.name) or entry.name.casefold(),
-        "material_class": entry.material_class.value,
-        "subclass": entry.subclass,
-        "description": entry.description,
-        "degradable": entry.degradable,
-        "synonyms": list(entry.synonyms),
-        "status": entry.status.value,
-        "content_hash": digest,
-    }
-
-
-def _document(entry: MaterialIn) -> str:
-    return fulltext.document(
-        [
-            entry.name,
-            *entry.synonyms,
-            entry.subclass,
-            entry.description,
-            *(s.trade_name for s in entry.suppliers),
-        ]
-    )
-
-
-def _insert_children(
-    session: Session, parsed: ParsedBundle, work: list[tuple[int, MaterialIn]], ids: dict[str, int]
-) -> int:
-    all_entries = [e for _, e in work]
-    ref_ids = _ids_by_slug(
-        session,
-        Reference,
-        {
-            s
-            for e in all_entries
-            for s in (
-                *(p.source for p in e.properties),
-                *(b.source for b in e.biocompatibility),
-                *(r.source for r in e.regulatory),
-            )
-            if s
-        },
-    )
-    org_ids = _ids_by_slug(
-        session,
-        Organization,
-        {
-            s
-            for e in all_entries
-            for s in (
-                *(r.organization for r in e.regulatory),
-                *(o.organization for o in e.suppliers),
-            )
-            if s
-        },
-    )
-
-    rows: dict[type[Any], list[dict[str, Any]]] = defaultdict(list)
-    for index, entry in work:
-        mid = ids[entry.id]
-        canonical = parsed.canonical[index]
-        for pos, app in enumerate(entry.applications):
-            rows[MaterialApplication].append(
-                {"material_id": mid, "application": app.value, "position": pos}
-            )
-        for pos, comp in enumerate(entry.composition):
-            rows[CompositionComponent].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "component": comp.component,
-                    "fraction": comp.fraction,
-                    "basis": comp.basis.value,
-                }
-            )
-        per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for pos, value in enumerate(entry.properties):
-            low, high = canonical[pos]
-            per_property[value.property].append((low, high))
-            rows[PropertyValue].append(
-                {
-                    "material_id": mid,
-                    "property_key": value.property,
-                    "position": pos,
-                    "value": value.value,
-                    "value_min": value.min,
-                    "value_max": value.max,
-                    "unit": value.unit,
-                    "canonical_min": low,
-                    "canonical_max": high,
-                    "qualifier": value.qualifier.value,
-                    "uncertainty": value.uncertainty,
-                    "specimen": value.specimen,
-                    "method": value.method,
-                    "conditions": value.conditions,
-                    "reference_id": ref_ids[value.source] if value.source else None,
-                }
-            )
-        for key, intervals in per_property.items():
-            rows[PropertySummary].append(
-                {
-                    "material_id": mid,
-                    "property_key": key,
-                    "canonical_min": min(lo for lo, _ in intervals),
-                    "canonical_max": max(hi for _, hi in intervals),
-                    "typical": typical_value(intervals),
-                    "value_count": len(intervals),
-                }
-            )
-        for pos, bio in enumerate(entry.biocompatibility):
-            rows[BiocompatibilityResultRow].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "endpoint": bio.endpoint.value,
-                    "standard": bio.standard,
-                    "result": bio.result.value,
-                    "reference_id": ref_ids[bio.source] if bio.source else None,
-                }
-            )
-        for pos, rec in enumerate(entry.regulatory):
-            rows[RegulatoryRecord].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "jurisdiction": rec.jurisdiction.value,
-                    "pathway": rec.pathway,
-                    "status": rec.status.value,
-                    "identifier": rec.identifier,
-                    "device_class": rec.device_class,
-                    "product_code": rec.product_code,
-                    "device_name": rec.device_name,
-                    "decision_date": rec.decision_date,
-                    "organization_id": org_ids[rec.organization] if rec.organization else None,
-                    "reference_id": ref_ids[rec.source] if rec.source else None,
-                }
-            )
-        for pos, offer in enumerate(entry.suppliers):
-            rows[SupplierOffering].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "organization_id": org_ids[offer.organization],
-                    "trade_name": offer.trade_name,
-                    "grade": offer.grade,
-                    "form": offer.form,
-                }
-            )
-    for model, model_rows in rows.items():
-        for start in range(0, len(model_rows), 5000):
-            session.execute(insert(model), model_rows[start : start + 5000])
-    return len(rows[PropertyValue])
-
-
-def typical_value(intervals: Sequence[tuple[float, float]]) -> float:
-    """The mean of the midpoints of a material's values of one property."""
-    from biomatdb.units import round_significant
-
-    return round_significant(sum((lo + hi) / 2 for lo, hi in intervals) / len(intervals))
-
-
-def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    ordered = sorted(slugs)
-    for start in range(0, len(ordered), _CHUNK):
-        rows = session.execute(
-            select(model.slug, model.id).where(model.slug.in_(ordered[start : start + _CHUNK]))
-        )
-        found.update(dict(rows.all()))
-    return found
 
 
 def problems_as_errors(problems: Sequence[FieldProblem]) -> list[dict[str, str]]:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from datetime import datetime
+from typing import Any
 
-from biomatdb.api.deps import SessionDep
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from starlette.concurrency import run_in_threadpool
+
+from biomatdb.api.body import JSON, MERGE_PATCH, read_json
+from biomatdb.api.deps import SessionDep, WriteSessionDep
+from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
+from biomatdb.materials import curation
+from biomatdb.models import Material
+from biomatdb.settings import get_settings
+from biomatdb.vocab import MaterialStatus
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
@@ -111,9 +122,160 @@ def search_materials(
 @router.get(
     "/{material_id}",
     response_model=MaterialOut,
-    responses={**problem_responses(404), 304: {"description": "Not modified (If-None-Match)"}},
+    responses={**problem_responses(401, 404), 304: {"description": "Not modified (If-None-Match)"}},
 )
-def get_material(material_id: str, request: Request, session: SessionDep) -> Response:
-    """One published material, whole: every value as given and canonical, sources expanded."""
-    material = service.get_published(session, material_id)
-    return json_with_etag(request, service.as_json_ready(service.material_out(material)))
+def get_material(
+    material_id: str, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    """One material, whole: every value as given and canonical, sources expanded.
+
+    Anonymous callers see the published version; a key sees the latest version,
+    drafts included. The ETag is what PUT and PATCH expect in If-Match.
+    """
+    latest = principal is not None
+    material = service.get_material(session, material_id, latest=latest)
+    view = service.material_view(session, material, latest=latest)
+    return json_with_etag(request, service.as_json_ready(view))
+
+
+WRITE_RESPONSES = {
+    **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428),
+}
+MATERIAL_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/MaterialIn"}}},
+    }
+}
+PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            MERGE_PATCH: {"schema": {"type": "object"}},
+            JSON: {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def _written(request: Request, session: SessionDep, material: Material, *, status_code: int,
+             headers: dict[str, str] | None = None) -> Response:
+    view = service.material_view(session, material, latest=True)
+    return json_with_etag(request, service.as_json_ready(view), status_code=status_code,
+                          headers=headers)
+
+
+@router.post("", status_code=201, response_model=MaterialOut, responses=WRITE_RESPONSES,
+             openapi_extra=MATERIAL_BODY)
+async def create_material(request: Request, session: WriteSessionDep,
+                          principal: Curator) -> Response:
+    """Create one material (a bundle entry); 201 with Location and ETag."""
+    raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
+    material = await run_in_threadpool(curation.create, session, raw, principal)
+    return await run_in_threadpool(
+        _written, request, session, material, status_code=201,
+        headers={"Location": f"/api/v1/materials/{material.slug}"})
+
+
+@router.put("/{material_id}", response_model=MaterialOut, responses=WRITE_RESPONSES,
+            openapi_extra=MATERIAL_BODY)
+async def replace_material(
+    material_id: str, request: Request, session: WriteSessionDep, principal: Curator,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Replace a material's latest version; needs If-Match with its current ETag."""
+    raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
+
+    def work() -> Response:
+        material = service.get_material(session, material_id, latest=True)
+        curation.check_if_match(session, material, if_match)
+        updated = curation.replace(session, material, raw, principal)
+        return _written(request, session, updated, status_code=200)
+
+    return await run_in_threadpool(work)
+
+
+@router.patch("/{material_id}", response_model=MaterialOut, responses=WRITE_RESPONSES,
+              openapi_extra=PATCH_BODY)
+async def patch_material(
+    material_id: str, request: Request, session: WriteSessionDep, principal: Curator,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Change fields of a material's latest version with a JSON merge patch (RFC 7396);
+    needs If-Match with its current ETag."""
+    raw = await read_json(request, accept=(MERGE_PATCH, JSON),
+                          limit=get_settings().max_body_bytes)
+
+    def work() -> Response:
+        material = service.get_material(session, material_id, latest=True)
+        curation.check_if_match(session, material, if_match)
+        updated = curation.patch(session, material, raw, principal)
+        return _written(request, session, updated, status_code=200)
+
+    return await run_in_threadpool(work)
+
+
+class StatusChange(BaseModel):
+    """A review transition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: MaterialStatus
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+@router.post("/{material_id}/status", response_model=MaterialOut,
+             responses=problem_responses(401, 403, 404, 409, 422))
+def change_status(material_id: str, change: StatusChange, request: Request,
+                  session: WriteSessionDep, principal: Curator) -> Response:
+    """Submit for review (curator), publish or retract (editor), or return to draft."""
+    material = service.get_material(session, material_id, latest=True)
+    updated = curation.change_status(session, material, change.status.value, change.note,
+                                     principal)
+    return _written(request, session, updated, status_code=200)
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: str
+    created_at: datetime
+    created_by: str
+    changes: list[dict[str, Any]]
+    href: str
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    version: int | None
+    status: str | None
+    actor: str
+    note: str | None
+
+
+class HistoryOut(BaseModel):
+    id: str
+    latest_version: int
+    published_version: int | None
+    versions: list[VersionOut]
+    events: list[EventOut]
+
+
+@router.get("/{material_id}/history", response_model=HistoryOut,
+            responses=problem_responses(401, 403, 404))
+def material_history(material_id: str, session: SessionDep, principal: Reader) -> HistoryOut:
+    """Every version of a material (who, when, what changed) and every review event."""
+    material = service.get_material(session, material_id, latest=True)
+    return HistoryOut.model_validate(curation.history(session, material))
+
+
+@router.get("/{material_id}/history/{version}", response_model=MaterialOut,
+            responses=problem_responses(401, 403, 404))
+def material_version(material_id: str, version: int, request: Request, session: SessionDep,
+                     principal: Reader) -> Response:
+    """One version of a material, whole, as it was."""
+    material = service.get_material(session, material_id, latest=True)
+    row = service.version_row(session, material, version)
+    return json_with_etag(request, service.as_json_ready(
+        service.render_version(session, material, row)))

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
-from biomatdb.bundles.export import material_loader_options
 from biomatdb.errors import NotFound
 from biomatdb.materials.schemas import (
     BiocompatibilityOut,
@@ -23,7 +22,8 @@ from biomatdb.materials.schemas import (
     RegulatoryOut,
     SupplierOut,
 )
-from biomatdb.models import Material, Organization, PropertySummary, Reference
+from biomatdb.materials.render import load_links, render
+from biomatdb.models import Material, MaterialVersion, PropertySummary
 from biomatdb.search import cursor, repository
 from biomatdb.search.params import SearchQuery
 from biomatdb.vocab import MaterialStatus
@@ -74,124 +74,51 @@ def list_item(material: Material) -> MaterialListItem:
     )
 
 
-def reference_out(reference: Reference | None) -> ReferenceOut | None:
-    """A reference, expanded."""
-    if reference is None:
-        return None
-    return ReferenceOut(
-        id=reference.slug,
-        citation=reference.citation,
-        doi=reference.doi,
-        year=reference.year,
-        pmid=reference.pmid,
-        url=reference.url,
-    )
+def get_material(session: Session, slug: str, *, latest: bool) -> Material:
+    """A material row; 404 when absent or (``latest`` False) not published.
 
-
-def organization_ref(organization: Organization | None) -> OrganizationRef | None:
-    """An organization, briefly."""
-    if organization is None:
-        return None
-    return OrganizationRef(
-        id=organization.slug,
-        name=organization.name,
-        kind=organization.kind,
-        country=organization.country,
-    )
-
-
-def get_published(session: Session, slug: str) -> Material:
-    """A whole published material, or 404 (drafts look absent to anonymous readers)."""
-    material = session.scalars(
-        select(Material)
-        .options(*material_loader_options())
-        .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
-    ).one_or_none()
+    ``latest``: the caller holds a key and sees the newest version, whatever its
+    status; anonymous readers see only the published version (drafts look absent).
+    """
+    stmt = select(Material).where(Material.slug == slug)
+    if not latest:
+        stmt = stmt.where(Material.status == MaterialStatus.published.value)
+    material = session.scalars(stmt).one_or_none()
     if material is None:
         raise NotFound(
-            f"no published material has id {slug!r}; search /api/v1/materials "
-            "for the ids that exist"
+            f"no {'' if latest else 'published '}material has id {slug!r}; search "
+            "/api/v1/materials for the ids that exist"
         )
     return material
 
 
-def material_out(material: Material) -> MaterialOut:
-    """A whole material, every source expanded."""
-    properties = []
-    for value in material.property_values:
-        definition = catalogue.get(value.property_key)
-        properties.append(
-            PropertyValueOut(
-                property=value.property_key,
-                value=value.value,
-                min=value.value_min,
-                max=value.value_max,
-                unit=value.unit,
-                qualifier=value.qualifier,
-                uncertainty=value.uncertainty,
-                specimen=value.specimen,
-                method=value.method,
-                conditions=value.conditions,
-                source=reference_out(value.reference),
-                canonical=CanonicalOut(
-                    min=value.canonical_min,
-                    max=value.canonical_max,
-                    unit=definition.canonical_unit if definition else "",
-                ),
-            )
+def version_row(session: Session, material: Material, version: int) -> MaterialVersion:
+    """One stored version of a material, or 404."""
+    row = session.scalar(
+        select(MaterialVersion).where(
+            MaterialVersion.material_id == material.id, MaterialVersion.version == version
         )
-    return MaterialOut(
-        id=material.slug,
-        name=material.name,
-        synonyms=list(material.synonyms),
-        material_class=material.material_class,
-        subclass=material.subclass,
-        description=material.description,
-        degradable=material.degradable,
-        composition=[
-            ComponentOut(component=c.component, fraction=c.fraction, basis=c.basis)
-            for c in material.composition
-        ],
-        applications=[a.application for a in material.applications],
-        properties=properties,
-        summary=summaries(material.summaries),
-        biocompatibility=[
-            BiocompatibilityOut(
-                endpoint=b.endpoint,
-                standard=b.standard,
-                result=b.result,
-                source=reference_out(b.reference),
-            )
-            for b in material.biocompatibility
-        ],
-        regulatory=[
-            RegulatoryOut(
-                jurisdiction=r.jurisdiction,
-                pathway=r.pathway,
-                status=r.status,
-                identifier=r.identifier,
-                device_class=r.device_class,
-                product_code=r.product_code,
-                device_name=r.device_name,
-                decision_date=r.decision_date,
-                organization=organization_ref(r.organization),
-                source=reference_out(r.reference),
-            )
-            for r in material.regulatory_records
-        ],
-        suppliers=[
-            SupplierOut(
-                organization=organization_ref(s.organization),
-                trade_name=s.trade_name,
-                grade=s.grade,
-                form=s.form,
-            )
-            for s in material.supplier_offerings
-        ],
-        status=material.status,
-        version=material.version,
-        created_at=material.created_at,
-        updated_at=material.updated_at,
+    )
+    if row is None:
+        raise NotFound(
+            f"material {material.slug!r} has no version {version}; versions 1 to "
+            f"{material.latest_version} exist"
+        )
+    return row
+
+
+def material_view(session: Session, material: Material, *, latest: bool) -> MaterialOut:
+    """The whole material as the caller may see it: the latest or the public version."""
+    number = material.latest_version if latest else material.version
+    row = version_row(session, material, number)
+    return render_version(session, material, row)
+
+
+def render_version(session: Session, material: Material, row: MaterialVersion) -> MaterialOut:
+    """One version, whole."""
+    return render(
+        row.entry, status=row.status, version=row.version, created_at=material.created_at,
+        updated_at=row.created_at, links=load_links(session, [row.entry]),
     )
 
 

@@ -65,7 +65,12 @@ class Material(Base):
     degradable: Mapped[bool | None] = mapped_column(Boolean)
     synonyms: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default=MaterialStatus.draft.value)
+    #: The version shown by the projection (the public one, or the latest if never public).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The newest version (a pending edit of a published material is newer than ``version``).
+    latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The version that is or was last published (None: never published).
+    published_version: Mapped[int | None] = mapped_column(Integer)
     #: Hash of the normalised bundle entry: re-importing the same entry is a no-op.
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
 from biomatdb.errors import NotFound
-from biomatdb.materials.service import reference_out
+from biomatdb.materials.render import reference_out
 from biomatdb.models import Material, Organization, RegulatoryRecord, SupplierOffering
 from biomatdb.organizations.schemas import (
     MaterialBrief,

@@ -1,0 +1,95 @@
+"""Request bodies: a size limit enforced while reading, media types, JSON decoding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from biomatdb.bundles.reader import decode
+from biomatdb.errors import FieldProblem, InvalidBundle, PayloadTooLarge, UnsupportedMediaType
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` once a body passes the limit (before it is read whole)."""
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over ``limit`` bytes with 413, without buffering them.
+
+    A declared ``Content-Length`` over the limit is refused before reading; a
+    chunked body is counted as it streams and cut off at the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_large = declared is not None and declared.isdigit() and int(declared) > self.limit
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            if too_large:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def media_type(request: Request) -> str:
+    """The request's media type, without parameters, lower case."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_body(request: Request, *, accept: tuple[str, ...], limit: int) -> bytes:
+    """The raw body, after checking its media type and size."""
+    kind = media_type(request)
+    if kind not in accept:
+        raise UnsupportedMediaType(
+            f"send the body as {' or '.join(accept)} (Content-Type: {kind or 'missing'})"
+        )
+    try:
+        return await request.body()
+    except BodyTooLarge:
+        raise PayloadTooLarge(
+            f"the body is larger than {limit} bytes; split the upload into smaller bundles"
+        ) from None
+
+
+async def read_json(request: Request, *, accept: tuple[str, ...], limit: int) -> Any:
+    """The decoded JSON body (NaN decoded so that validation can point at it)."""
+    return decode(await read_body(request, accept=accept, limit=limit), name="body")
+
+
+def decode_ndjson(data: bytes) -> dict[str, Any]:
+    """NDJSON of materials as a bundle: the Nth non-blank line is ``materials[N-1]``."""
+    materials: list[Any] = []
+    problems: list[FieldProblem] = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            materials.append(decode(line, name=f"line {number}"))
+        except InvalidBundle as exc:
+            problems += [FieldProblem(f"materials[{len(materials)}]", f"line {number}: {p.message}")
+                         for p in exc.errors]
+            materials.append(None)
+    if problems:
+        raise InvalidBundle("the NDJSON body has lines that are not JSON", errors=problems)
+    return {"materials": materials}

@@ -1,0 +1,172 @@
+"""Curators' and editors' writes to single materials: create, replace, merge-patch,
+review transitions, and the history of versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from biomatdb.api.etag import etag_of
+from biomatdb.auth.keys import Principal
+from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.bundles.service import validate_materials
+from biomatdb.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidBody,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from biomatdb.materials import store
+from biomatdb.materials.service import material_view, version_row
+from biomatdb.models import Change, Material, MaterialVersion
+from biomatdb.vocab import MaterialStatus
+
+EDITOR_STATUSES = {MaterialStatus.published.value, MaterialStatus.retracted.value}
+
+
+def validate_entry(session: Session, raw: Any) -> MaterialIn:
+    """One material entry, validated like a bundle's; 422 with paths like
+    ``properties[0].unit`` on any problem."""
+    entries, problems = validate_materials(session, [raw])
+    if problems:
+        raise InvalidBody(
+            f"the material has {len(problems)} problem(s); nothing was written",
+            errors=[FieldProblem(p.path.removeprefix("materials[0]").lstrip("."), p.message)
+                    for p in problems],
+        )
+    return entries[0]
+
+
+def check_status_right(principal: Principal, entry: MaterialIn) -> None:
+    """Curators write drafts and submissions; publishing and retracting is for editors."""
+    if entry.status.value in EDITOR_STATUSES and not principal.at_least("editor"):
+        raise Forbidden(
+            f"key {principal.name!r} (role {principal.role}) cannot set status "
+            f"{entry.status.value!r}; write a draft and submit it for review",
+        )
+
+
+def current_etag(session: Session, material: Material) -> str:
+    """The ETag of the latest version as an authenticated GET shows it."""
+    return etag_of(material_view(session, material, latest=True).model_dump(
+        mode="json", by_alias=True))
+
+
+def check_if_match(session: Session, material: Material, if_match: str | None) -> None:
+    """Optimistic concurrency: 428 without If-Match, 412 when it is not current."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the ETag of the material's current version (from GET)")
+    tags = {t.strip() for t in if_match.split(",")}
+    if "*" in tags:
+        return
+    if current_etag(session, material) not in tags:
+        raise PreconditionFailed(
+            f"material {material.slug!r} changed since that ETag (now at version "
+            f"{material.latest_version}); GET it again and reapply your change")
+
+
+def create(session: Session, raw: Any, principal: Principal) -> Material:
+    """A new material from one entry; 409 when the id exists."""
+    entry = validate_entry(session, raw)
+    check_status_right(principal, entry)
+    if session.scalar(select(Material.id).where(Material.slug == entry.id)) is not None:
+        raise Conflict(f"material {entry.id!r} exists; change it with PUT or PATCH "
+                       f"/api/v1/materials/{entry.id}")
+    store.write_entries(session, [entry], actor=principal.name)
+    return _material(session, entry.id)
+
+
+def latest_entry(session: Session, material: Material) -> dict[str, Any]:
+    """The latest version as a bundle entry (with its status)."""
+    row = version_row(session, material, material.latest_version)
+    return {**row.entry, "status": row.status}
+
+
+def replace(session: Session, material: Material, raw: Any, principal: Principal) -> Material:
+    """Replace the latest version with a whole entry (the caller checked If-Match)."""
+    if isinstance(raw, dict):
+        if "id" not in raw:
+            raw = {**raw, "id": material.slug}
+        elif raw["id"] != material.slug:
+            raise InvalidBody("the id in the body is not the id in the URL",
+                              errors=[FieldProblem("id", f"must be {material.slug!r} (ids "
+                                                         "never change)")])
+    entry = validate_entry(session, raw)
+    check_status_right(principal, entry)
+    store.write_entries(session, [entry], actor=principal.name)
+    return _material(session, material.slug)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def patch(session: Session, material: Material, patch_doc: Any, principal: Principal
+          ) -> Material:
+    """Apply a JSON merge patch to the latest version."""
+    if not isinstance(patch_doc, dict):
+        raise InvalidBody("a merge patch must be a JSON object",
+                          errors=[FieldProblem("", "expected an object of fields to change")])
+    return replace(session, material, merge_patch(latest_entry(session, material), patch_doc),
+                   principal)
+
+
+def change_status(session: Session, material: Material, target: str, note: str | None,
+                  principal: Principal) -> Material:
+    """Move a material through review; who may do what is in ``store.TRANSITIONS``."""
+    latest = version_row(session, material, material.latest_version)
+    if target == MaterialStatus.retracted.value:
+        if material.status != MaterialStatus.published.value:
+            raise Conflict(f"material {material.slug!r} is not published, so it cannot be "
+                           "retracted")
+        needed = "editor"
+    else:
+        needed = store.transition_role(latest.status, target)
+    if not principal.at_least(needed):
+        raise Forbidden(f"moving a material from {latest.status!r} to {target!r} needs role "
+                        f"{needed} or above; key {principal.name!r} has {principal.role}")
+    store.change_status(session, material, latest, target, actor=principal.name, note=note)
+    return _material(session, material.slug)
+
+
+def _material(session: Session, slug: str) -> Material:
+    session.expire_all()
+    return session.scalars(select(Material).where(Material.slug == slug)).one()
+
+
+def history(session: Session, material: Material) -> dict[str, Any]:
+    """Every version (who, when, what changed) and every event, oldest first."""
+    versions = session.scalars(
+        select(MaterialVersion).where(MaterialVersion.material_id == material.id)
+        .order_by(MaterialVersion.version)).all()
+    events = session.scalars(
+        select(Change).where(Change.material_id == material.id).order_by(Change.seq)).all()
+    return {
+        "id": material.slug,
+        "latest_version": material.latest_version,
+        "published_version": material.version if material.status ==
+        MaterialStatus.published.value else None,
+        "versions": [
+            {"version": v.version, "status": v.status, "created_at": v.created_at,
+             "created_by": v.created_by, "changes": v.diff or [],
+             "href": f"/api/v1/materials/{material.slug}/history/{v.version}"}
+            for v in versions],
+        "events": [
+            {"seq": e.seq, "at": e.at, "action": e.action, "version": e.version,
+             "status": e.status, "actor": e.actor, "note": e.note}
+            for e in events],
+    }

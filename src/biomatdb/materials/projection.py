@@ -1,0 +1,279 @@
+"""The searchable projection of a material: its row, child rows, summaries and
+full-text document, rebuilt from a bundle entry whenever the visible version changes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy import insert as sql_insert
+from sqlalchemy.orm import Session
+
+from biomatdb import units
+from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn
+from biomatdb.models import (
+    BiocompatibilityResultRow,
+    CompositionComponent,
+    Material,
+    MaterialApplication,
+    Organization,
+    PropertySummary,
+    PropertyValue,
+    Reference,
+    RegulatoryRecord,
+    SupplierOffering,
+)
+from biomatdb.search import fulltext
+
+CHILD_TABLES = (
+    MaterialApplication,
+    CompositionComponent,
+    PropertyValue,
+    PropertySummary,
+    BiocompatibilityResultRow,
+    RegulatoryRecord,
+    SupplierOffering,
+)
+_CHUNK = 500
+
+
+def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
+    """The closed interval of a (validated) value in its property's canonical unit."""
+    conversion = units.conversion(value.unit, value.property)
+    if value.value is not None:
+        low = high = conversion.apply(value.value)
+        return low, high
+    given_min = value.min if value.min is not None else value.max
+    given_max = value.max if value.max is not None else value.min
+    assert given_min is not None
+    assert given_max is not None
+    return conversion.apply(given_min), conversion.apply(given_max)
+
+
+def summarize(entry: MaterialIn) -> dict[str, tuple[float, float, float, int]]:
+    """Per property: (min, max, typical, count) in canonical units."""
+    per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for value in entry.properties:
+        per_property[value.property].append(canonical_interval(value))
+    return {
+        key: (
+            min(lo for lo, _ in intervals),
+            max(hi for _, hi in intervals),
+            typical_value(intervals),
+            len(intervals),
+        )
+        for key, intervals in per_property.items()
+    }
+
+
+def project(
+    session: Session,
+    targets: Sequence[tuple[int, MaterialIn, int, str]],
+    *,
+    now: datetime,
+    fresh: bool = False,
+) -> int:
+    """Make each material's projection show ``(material id, entry, version, status)``.
+
+    ``fresh``: the materials were just inserted and have no child rows yet.
+    Returns the number of property values written.
+    """
+    if not targets:
+        return 0
+    ids = [mid for mid, *_ in targets]
+    if not fresh:
+        for model in CHILD_TABLES:
+            for start in range(0, len(ids), _CHUNK):
+                session.execute(
+                    delete(model).where(model.material_id.in_(ids[start : start + _CHUNK]))
+                )
+    for mid, entry, version, status in targets:
+        session.execute(
+            update(Material)
+            .where(Material.id == mid)
+            .values(**material_fields(entry), status=status, version=version, updated_at=now)
+        )
+    written = _insert_children(session, [(mid, entry) for mid, entry, *_ in targets])
+    fulltext.for_session(session).replace(
+        session, {mid: _document(entry) for mid, entry, *_ in targets}
+    )
+    return written
+
+
+def set_projection_status(session: Session, material_id: int, status: str, now: datetime) -> None:
+    """Change only the visibility of the projected version."""
+    session.execute(
+        update(Material).where(Material.id == material_id).values(status=status, updated_at=now)
+    )
+
+
+def material_fields(entry: MaterialIn) -> dict[str, Any]:
+    """The ``materials`` columns that come from an entry."""
+    return {
+        "slug": entry.id,
+        "name": entry.name,
+        "sort_name": fulltext.normalize(entry.name) or entry.name.casefold(),
+        "material_class": entry.material_class.value,
+        "subclass": entry.subclass,
+        "description": entry.description,
+        "degradable": entry.degradable,
+        "synonyms": list(entry.synonyms),
+    }
+
+
+def _document(entry: MaterialIn) -> str:
+    return fulltext.document(
+        [
+            entry.name,
+            *entry.synonyms,
+            entry.subclass,
+            entry.description,
+            *(s.trade_name for s in entry.suppliers),
+        ]
+    )
+
+
+def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> int:
+    all_entries = [e for _, e in work]
+    ref_ids = _ids_by_slug(
+        session,
+        Reference,
+        {
+            s
+            for e in all_entries
+            for s in (
+                *(p.source for p in e.properties),
+                *(b.source for b in e.biocompatibility),
+                *(r.source for r in e.regulatory),
+            )
+            if s
+        },
+    )
+    org_ids = _ids_by_slug(
+        session,
+        Organization,
+        {
+            s
+            for e in all_entries
+            for s in (
+                *(r.organization for r in e.regulatory),
+                *(o.organization for o in e.suppliers),
+            )
+            if s
+        },
+    )
+
+    rows: dict[type[Any], list[dict[str, Any]]] = defaultdict(list)
+    for mid, entry in work:
+        for pos, app in enumerate(entry.applications):
+            rows[MaterialApplication].append(
+                {"material_id": mid, "application": app.value, "position": pos}
+            )
+        for pos, comp in enumerate(entry.composition):
+            rows[CompositionComponent].append(
+                {
+                    "material_id": mid,
+                    "position": pos,
+                    "component": comp.component,
+                    "fraction": comp.fraction,
+                    "basis": comp.basis.value,
+                }
+            )
+        per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for pos, value in enumerate(entry.properties):
+            low, high = canonical_interval(value)
+            per_property[value.property].append((low, high))
+            rows[PropertyValue].append(
+                {
+                    "material_id": mid,
+                    "property_key": value.property,
+                    "position": pos,
+                    "value": value.value,
+                    "value_min": value.min,
+                    "value_max": value.max,
+                    "unit": value.unit,
+                    "canonical_min": low,
+                    "canonical_max": high,
+                    "qualifier": value.qualifier.value,
+                    "uncertainty": value.uncertainty,
+                    "specimen": value.specimen,
+                    "method": value.method,
+                    "conditions": value.conditions,
+                    "reference_id": ref_ids[value.source] if value.source else None,
+                }
+            )
+        for key, intervals in per_property.items():
+            rows[PropertySummary].append(
+                {
+                    "material_id": mid,
+                    "property_key": key,
+                    "canonical_min": min(lo for lo, _ in intervals),
+                    "canonical_max": max(hi for _, hi in intervals),
+                    "typical": typical_value(intervals),
+                    "value_count": len(intervals),
+                }
+            )
+        for pos, bio in enumerate(entry.biocompatibility):
+            rows[BiocompatibilityResultRow].append(
+                {
+                    "material_id": mid,
+                    "position": pos,
+                    "endpoint": bio.endpoint.value,
+                    "standard": bio.standard,
+                    "result": bio.result.value,
+                    "reference_id": ref_ids[bio.source] if bio.source else None,
+                }
+            )
+        for pos, rec in enumerate(entry.regulatory):
+            rows[RegulatoryRecord].append(
+                {
+                    "material_id": mid,
+                    "position": pos,
+                    "jurisdiction": rec.jurisdiction.value,
+                    "pathway": rec.pathway,
+                    "status": rec.status.value,
+                    "identifier": rec.identifier,
+                    "device_class": rec.device_class,
+                    "product_code": rec.product_code,
+                    "device_name": rec.device_name,
+                    "decision_date": rec.decision_date,
+                    "organization_id": org_ids[rec.organization] if rec.organization else None,
+                    "reference_id": ref_ids[rec.source] if rec.source else None,
+                }
+            )
+        for pos, offer in enumerate(entry.suppliers):
+            rows[SupplierOffering].append(
+                {
+                    "material_id": mid,
+                    "position": pos,
+                    "organization_id": org_ids[offer.organization],
+                    "trade_name": offer.trade_name,
+                    "grade": offer.grade,
+                    "form": offer.form,
+                }
+            )
+    for model, model_rows in rows.items():
+        for start in range(0, len(model_rows), 5000):
+            session.execute(sql_insert(model), model_rows[start : start + 5000])
+    return len(rows[PropertyValue])
+
+
+def typical_value(intervals: Sequence[tuple[float, float]]) -> float:
+    """The mean of the midpoints of a material's values of one property."""
+    from biomatdb.units import round_significant
+
+    return round_significant(sum((lo + hi) / 2 for lo, hi in intervals) / len(intervals))
+
+
+def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    ordered = sorted(slugs)
+    for start in range(0, len(ordered), _CHUNK):
+        rows = session.execute(
+            select(model.slug, model.id).where(model.slug.in_(ordered[start : start + _CHUNK]))
+        )
+        found.update(dict(rows.all()))
+    return found

@@ -1,0 +1,325 @@
+"""Writing materials: versions, the projection the public sees, and the change log.
+
+Every write path (bundle import, single-material POST/PUT/PATCH, status
+changes) goes through here, so each gets the same versioning and feed entries.
+
+Rules:
+* A new or changed entry becomes a new version (``latest_version``); an
+  unchanged one (same content hash, status included) is a no-op.
+* The projection (``materials`` row and child tables, which search reads) shows
+  the public version of a published material; a newer draft of it waits in
+  ``material_versions`` until it is published. A material that is not public
+  projects its latest version, hidden from anonymous readers by its status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.errors import Conflict
+from biomatdb.materials import projection
+from biomatdb.models import Change, Material, MaterialVersion
+from biomatdb.models.base import utcnow
+from biomatdb.vocab import MaterialStatus
+
+PUBLISHED = MaterialStatus.published.value
+_CHUNK = 500
+#: Fields of an entry that are not content (kept per version row instead).
+NOT_CONTENT = {"status", "version", "created_at", "updated_at"}
+
+
+def entry_payload(entry: MaterialIn) -> dict[str, Any]:
+    """The stored form of an entry: its content, without status and server fields."""
+    return entry.model_dump(mode="json", by_alias=True, exclude=NOT_CONTENT)
+
+
+def content_hash(entry: MaterialIn) -> str:
+    """A stable hash of an entry's content and status."""
+    payload = {**entry_payload(entry), "status": entry.status.value}
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What happened to one entry."""
+
+    slug: str
+    outcome: str  # created, updated, unchanged
+    version: int
+    property_values: int = 0
+
+
+@dataclass(slots=True)
+class _State:
+    id: int
+    content_hash: str
+    latest_version: int
+    published_version: int | None
+    status: str  # of the projection
+
+
+def _states(session: Session, slugs: Sequence[str]) -> dict[str, _State]:
+    found: dict[str, _State] = {}
+    for start in range(0, len(slugs), _CHUNK):
+        rows = session.execute(
+            select(
+                Material.slug, Material.id, Material.content_hash, Material.latest_version,
+                Material.published_version, Material.status,
+            ).where(Material.slug.in_(list(slugs[start : start + _CHUNK])))
+        )
+        for slug, *fields in rows:
+            found[slug] = _State(*fields)
+    return found
+
+
+def write_entries(
+    session: Session, entries: Sequence[MaterialIn], *, actor: str, now: datetime | None = None,
+    note: str | None = None,
+) -> list[Written]:
+    """Create or update materials from validated entries (one version each when changed)."""
+    now = now or utcnow()
+    states = _states(session, [e.id for e in entries])
+    results: list[Written] = []
+    created: list[tuple[MaterialIn, str]] = []
+    updated: list[tuple[MaterialIn, str, _State]] = []
+    for entry in entries:
+        digest = content_hash(entry)
+        state = states.get(entry.id)
+        if state is None:
+            created.append((entry, digest))
+        elif state.content_hash == digest:
+            results.append(Written(entry.id, "unchanged", state.latest_version))
+        else:
+            updated.append((entry, digest, state))
+
+    versions: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    targets_new: list[tuple[int, MaterialIn, int, str]] = []
+    targets_old: list[tuple[int, MaterialIn, int, str]] = []
+
+    if created:
+        rows = [
+            {
+                **projection.material_fields(entry), "status": entry.status.value,
+                "version": 1, "latest_version": 1,
+                "published_version": 1 if entry.status.value == PUBLISHED else None,
+                "content_hash": digest, "created_at": now, "updated_at": now,
+            }
+            for entry, digest in created
+        ]
+        ids: dict[str, int] = {}
+        for start in range(0, len(rows), _CHUNK):
+            result = session.execute(
+                insert(Material).returning(Material.id, Material.slug), rows[start : start + _CHUNK]
+            )
+            ids.update({slug: mid for mid, slug in result})
+        for entry, digest in created:
+            mid = ids[entry.id]
+            status = entry.status.value
+            versions.append(_version_row(mid, 1, entry, digest, actor, now, diff=None))
+            changes.append(_change_row(
+                now, "created", entry.id, mid, 1, status, 1 if status == PUBLISHED else None,
+                actor, note))
+            targets_new.append((mid, entry, 1, status))
+            results.append(Written(entry.id, "created", 1, len(entry.properties)))
+
+    if updated:
+        previous = _version_entries(session, [(s.id, s.latest_version) for _, _, s in updated])
+        for entry, digest, state in updated:
+            version = state.latest_version + 1
+            status = entry.status.value
+            public = state.status == PUBLISHED
+            payload = entry_payload(entry)
+            diff = field_diff(previous.get((state.id, state.latest_version)), payload)
+            versions.append(_version_row(state.id, version, entry, digest, actor, now, diff=diff))
+            values: dict[str, Any] = {"content_hash": digest, "latest_version": version}
+            if status == PUBLISHED:
+                values["published_version"] = version
+                targets_old.append((state.id, entry, version, status))
+                public_version: int | None = version
+            elif public and status in (MaterialStatus.draft.value, MaterialStatus.in_review.value):
+                public_version = state.published_version  # a pending edit; the public keeps v
+            else:
+                targets_old.append((state.id, entry, version, status))
+                public_version = None
+            session.execute(update(Material).where(Material.id == state.id).values(**values))
+            changes.append(_change_row(
+                now, "updated", entry.id, state.id, version, status, public_version, actor, note))
+            results.append(Written(entry.id, "updated", version, len(entry.properties)))
+
+    if versions:
+        session.execute(insert(MaterialVersion), versions)
+    projection.project(session, targets_new, now=now, fresh=True)
+    projection.project(session, targets_old, now=now)
+    if changes:
+        session.execute(insert(Change), changes)
+    session.flush()
+    return results
+
+
+def _version_row(
+    material_id: int, version: int, entry: MaterialIn, digest: str, actor: str, now: datetime,
+    *, diff: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    return {
+        "material_id": material_id, "version": version, "status": entry.status.value,
+        "entry": entry_payload(entry), "content_hash": digest, "created_at": now,
+        "created_by": actor, "diff": diff,
+    }
+
+
+def _change_row(
+    now: datetime, action: str, slug: str, material_id: int | None, version: int | None,
+    status: str | None, public_version: int | None, actor: str, note: str | None,
+    *, kind: str = "material", entry: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "at": now, "kind": kind, "action": action, "subject": slug, "material_id": material_id,
+        "version": version, "status": status, "public_version": public_version, "actor": actor,
+        "note": note, "entry": entry,
+    }
+
+
+def record_change(session: Session, **fields: Any) -> None:
+    """Append one change (references and organizations use this)."""
+    now = fields.pop("now", None) or utcnow()
+    session.execute(insert(Change), [_change_row(now, **fields)])
+
+
+def _version_entries(
+    session: Session, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    ids = sorted({mid for mid, _ in keys})
+    wanted = set(keys)
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry)
+            .where(MaterialVersion.material_id.in_(ids[start : start + _CHUNK]))
+        )
+        for mid, version, entry in rows:
+            if (mid, version) in wanted:
+                found[(mid, version)] = entry
+    return found
+
+
+def field_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Field-level differences between two JSON values: [{path, before, after}]."""
+    if before is None and path == "":
+        return []
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[dict[str, Any]] = []
+        for key in sorted(set(before) | set(after)):
+            sub = f"{path}.{key}" if path else key
+            out += field_diff(before.get(key), after.get(key), sub) if key in before and \
+                key in after else [{"path": sub, "before": before.get(key),
+                                    "after": after.get(key)}]
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        out = []
+        for index in range(max(len(before), len(after))):
+            sub = f"{path}[{index}]"
+            if index >= len(before):
+                out.append({"path": sub, "before": None, "after": after[index]})
+            elif index >= len(after):
+                out.append({"path": sub, "before": before[index], "after": None})
+            else:
+                out += field_diff(before[index], after[index], sub)
+        return out
+    return [] if before == after else [{"path": path, "before": before, "after": after}]
+
+
+# --- the review workflow -----------------------------------------------------------------
+
+#: (from, to) -> (the least role allowed, the feed action)
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("draft", "in_review"): ("curator", "submitted"),
+    ("in_review", "draft"): ("curator", "returned_to_draft"),
+    ("in_review", "published"): ("editor", "published"),
+    ("published", "retracted"): ("editor", "retracted"),
+    ("retracted", "draft"): ("curator", "returned_to_draft"),
+}
+
+
+def transition_role(current: str, target: str) -> str:
+    """The least role allowed to move a material from ``current`` to ``target``."""
+    rule = TRANSITIONS.get((current, target))
+    if rule is None:
+        allowed = sorted(t for (f, t) in TRANSITIONS if f == current)
+        raise Conflict(
+            f"a material in status {current!r} cannot move to {target!r}; "
+            + (f"it can move to {', '.join(allowed)}" if allowed else "no move is possible"),
+        )
+    return rule[0]
+
+
+def current_status(material: Material, latest: MaterialVersion) -> str:
+    """The workflow status: 'published' while public and not being retracted, else the
+    latest version's status."""
+    if material.status == PUBLISHED and latest.status == PUBLISHED:
+        return PUBLISHED
+    return latest.status
+
+
+def change_status(
+    session: Session, material: Material, latest: MaterialVersion, target: str, *, actor: str,
+    note: str | None, now: datetime | None = None,
+) -> None:
+    """Apply a review transition (the caller has checked the role)."""
+    now = now or utcnow()
+    current = latest.status
+    if target == MaterialStatus.retracted.value:
+        if material.status != PUBLISHED:
+            raise Conflict("only a published material can be retracted")
+        public = _version(session, material.id, material.published_version)
+        public.status = target
+        projection.set_projection_status(session, material.id, target, now)
+        if latest.version == public.version:
+            pass
+        public_version = None
+        version = public.version
+    else:
+        if (current, target) not in TRANSITIONS:
+            transition_role(current, target)  # raises the explanatory conflict
+        latest.status = target
+        version = latest.version
+        if target == PUBLISHED:
+            entry = MaterialIn.model_validate({**latest.entry, "status": target})
+            material.published_version = latest.version
+            projection.project(session, [(material.id, entry, latest.version, target)], now=now)
+            public_version = latest.version
+        elif material.status == PUBLISHED and material.version != latest.version:
+            public_version = material.published_version  # a pending edit changed status
+        else:
+            projection.set_projection_status(session, material.id, target, now)
+            public_version = None
+    material.content_hash = _status_hash(latest)
+    action = TRANSITIONS.get((current, target), ("editor", "retracted"))[1]
+    record_change(session, now=now, action=action, slug=material.slug, material_id=material.id,
+                  version=version, status=target, public_version=public_version, actor=actor,
+                  note=note)
+    session.flush()
+
+
+def _status_hash(latest: MaterialVersion) -> str:
+    payload = {**latest.entry, "status": latest.status}
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _version(session: Session, material_id: int, version: int | None) -> MaterialVersion:
+    row = session.scalar(
+        select(MaterialVersion).where(
+            MaterialVersion.material_id == material_id, MaterialVersion.version == version)
+    )
+    if row is None:  # pragma: no cover - versions are never deleted
+        raise Conflict(f"version {version} of the material is missing")
+    return row
