@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,3 +144,87 @@ def client(session: Session) -> Iterator[TestClient]:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def keys(session: Session) -> dict[str, str]:
+    """An API key per role (rolled back with the test): {"reader": "bmdb_...", ...}."""
+    from biomatdb.auth.keys import create_key
+
+    return {
+        role: create_key(session, name=f"test-{role}", role=role)[1]
+        for role in ("reader", "curator", "editor", "admin")
+    }
+
+
+def auth(key: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+class LiveServer:
+    """``biomatdb serve`` in a subprocess on a fresh database, for tests that need real
+    concurrency or real processes."""
+
+    def __init__(self, url: str, port: int, process: subprocess.Popen[bytes]) -> None:
+        self.database_url = url
+        self.port = port
+        self.process = process
+        self.base = f"http://127.0.0.1:{port}"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BIOMATDB_DATABASE_URL": self.database_url}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
+    """A migrated database holding the search fixture bundle, served over HTTP."""
+    import time
+
+    import httpx
+
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as fresh:
+        assert import_documents(fresh, [("fixture", load_json(SEARCH_BUNDLE))]).ok
+        fresh.commit()
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "BIOMATDB_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "biomatdb.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    server = LiveServer(url, port, process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server.base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "the server did not start: "
+                    + (process.stderr.read().decode() if process.stderr else "")
+                )
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -19,6 +19,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(
+    help="API keys (shown once at creation, stored as a hash).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "bundle.schema.json"
@@ -63,7 +67,12 @@ def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
         raise typer.Exit(code=1)
     session = get_sessionmaker()()
     try:
-        report = import_documents(session, documents, dry_run=dry_run)
+        report = import_documents(
+            session,
+            documents,
+            dry_run=dry_run,
+            progress=lambda line: typer.echo(line, err=True),
+        )
         if report.ok and not dry_run:
             session.commit()
         else:
@@ -99,6 +108,59 @@ def _print_report(report: dict[str, Any]) -> None:
         )
     typer.echo(f"property values written: {report['property_values_written']}")
     typer.echo(report["summary"])
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="reader, curator, editor or admin")],
+    name: Annotated[str, typer.Option(help="who uses the key; shown in the history")],
+) -> None:
+    """Create an API key and print it once."""
+    from biomatdb.auth.keys import create_key
+    from biomatdb.db import session_scope
+    from biomatdb.errors import BiomatdbError
+
+    try:
+        with session_scope() as session:
+            row, key = create_key(session, name=name, role=role)
+    except BiomatdbError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(key)
+    typer.echo(
+        f"created key {row.name!r} with role {row.role}; it is shown only this once", err=True
+    )
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: name, role, created, revoked (never the key)."""
+    from biomatdb.auth.keys import list_keys
+    from biomatdb.db import session_scope
+
+    with session_scope() as session:
+        for row in list_keys(session):
+            revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+            typer.echo(
+                f"{row.name}\t{row.role}\tbmdb_{row.lookup}_...\t"
+                f"{row.created_at.isoformat()}\trevoked: {revoked}"
+            )
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")]) -> None:
+    """Revoke a key by name; it stops working at once."""
+    from biomatdb.auth.keys import revoke_key
+    from biomatdb.db import session_scope
+    from biomatdb.errors import BiomatdbError
+
+    try:
+        with session_scope() as session:
+            revoke_key(session, name)
+    except BiomatdbError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"revoked key {name!r}")
 
 
 @app.command("import")
@@ -182,3 +244,7 @@ def schema(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # python -m biomatdb.cli
+    main()

@@ -12,13 +12,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from biomatdb import __version__
 from biomatdb.api import problems
+from biomatdb.api.body import BodySizeLimit
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.wire import problem_components, problem_responses
+from biomatdb.bundles.schemas import Bundle
+from biomatdb.changes.router import router as changes_router
 from biomatdb.errors import NotFound
+from biomatdb.imports.router import router as imports_router
 from biomatdb.materials.router import router as materials_router
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
 from biomatdb.references.router import router as references_router
+from biomatdb.settings import get_settings
 
 DESCRIPTION = """
 biomatdb is an open, curated database of biomaterials: what they are made of,
@@ -28,7 +33,17 @@ devices that contain them.
 
 * Search: `GET /api/v1/materials?q=titanium&prop=youngs_modulus:50..120:GPa`
 * Every error is `application/problem+json` (RFC 9457) and names what to fix.
+* Writes need `Authorization: Bearer <api key>` (keys: `biomatdb keys create`).
 """
+
+
+def bundle_components() -> dict[str, Any]:
+    """The bundle's JSON Schema (and its parts, e.g. MaterialIn) as OpenAPI components,
+    for the request bodies of the write endpoints."""
+    schema = Bundle.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    return {"Bundle": schema, **definitions}
 
 
 class RefuseNul:
@@ -85,7 +100,10 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(BodySizeLimit, limit=get_settings().max_body_bytes)
     app.include_router(materials_router)
+    app.include_router(imports_router)
+    app.include_router(changes_router)
     app.include_router(organizations_router)
     app.include_router(references_router)
     app.include_router(properties_router)
@@ -124,12 +142,27 @@ def create_app() -> FastAPI:
             )
             # Query-parameter errors are 400 problem documents, not FastAPI's 422.
             for path_item in schema.get("paths", {}).values():
-                for operation in path_item.values():
-                    operation.get("responses", {}).pop("422", None)
+                for method, operation in path_item.items():
+                    responses = operation.get("responses", {})
+                    if method == "get":  # query errors are 400 problems, not FastAPI's 422
+                        responses.pop("422", None)
+                    if "401" in responses:  # takes (or requires) an API key
+                        operation["security"] = [
+                            {"apiKey": []},
+                            *([{}] if "403" not in responses else []),
+                        ]
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 components.pop(name, None)
             components.update(problem_components())
+            schema["components"]["securitySchemes"] = {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key from `biomatdb keys create`.",
+                }
+            }
+            components.update(bundle_components())
             app.openapi_schema = schema
         return app.openapi_schema
 

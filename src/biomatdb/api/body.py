@@ -87,8 +87,10 @@ def decode_ndjson(data: bytes) -> dict[str, Any]:
         try:
             materials.append(decode(line, name=f"line {number}"))
         except InvalidBundle as exc:
-            problems += [FieldProblem(f"materials[{len(materials)}]", f"line {number}: {p.message}")
-                         for p in exc.errors]
+            problems += [
+                FieldProblem(f"materials[{len(materials)}]", f"line {number}: {p.message}")
+                for p in exc.errors
+            ]
             materials.append(None)
     if problems:
         raise InvalidBundle("the NDJSON body has lines that are not JSON", errors=problems)

@@ -15,7 +15,10 @@ def etag_of(payload: Any) -> str:
 
 
 def json_with_etag(
-    request: Request, payload: Any, *, status_code: int = 200,
+    request: Request,
+    payload: Any,
+    *,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Serialise ``payload``; tag it; answer 304 when the client already has it."""
@@ -27,5 +30,6 @@ def json_with_etag(
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         if etag in tags or "*" in tags:
             return Response(status_code=304, headers=all_headers)
-    return Response(content=body, status_code=status_code, media_type="application/json",
-                    headers=all_headers)
+    return Response(
+        content=body, status_code=status_code, media_type="application/json", headers=all_headers
+    )

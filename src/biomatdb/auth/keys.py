@@ -49,8 +49,10 @@ def create_key(session: Session, *, name: str, role: str) -> tuple[ApiKey, str]:
             errors=[FieldProblem("role", f"choose from {', '.join(ROLES)}")],
         )
     if not name.strip() or len(name) > 200:
-        raise InvalidParameter("a key needs a name of 1 to 200 characters",
-                               errors=[FieldProblem("name", "1 to 200 characters")])
+        raise InvalidParameter(
+            "a key needs a name of 1 to 200 characters",
+            errors=[FieldProblem("name", "1 to 200 characters")],
+        )
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"a key named {name!r} exists already; names identify keys in the history")
     lookup = secrets.token_hex(6)
@@ -80,7 +82,7 @@ def authenticate(session: Session, key: str) -> Principal | None:
     """The principal of a valid, unrevoked key, or ``None``."""
     if not key.startswith(PREFIX):
         return None
-    lookup, _, secret = key[len(PREFIX):].partition("_")
+    lookup, _, secret = key[len(PREFIX) :].partition("_")
     if not lookup or not secret or len(lookup) > 16:
         return None
     row = session.scalar(select(ApiKey).where(ApiKey.lookup == lookup))

@@ -14,6 +14,11 @@ from biomatdb.vocab import MaterialStatus
 _PAGE = 1000
 
 
+def clean_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """:func:`clean` for an object."""
+    return {k: clean(v) for k, v in entry.items() if v is not None}
+
+
 def clean(value: Any) -> Any:
     """Drop null members of objects, recursively (absent and null mean the same)."""
     if isinstance(value, dict):
@@ -27,13 +32,15 @@ def published_entry(
     entry: dict[str, Any], *, version: int, created_at: Any, updated_at: Any
 ) -> dict[str, Any]:
     """A stored published version as a bundle entry, server fields included."""
-    return clean({
-        **entry,
-        "status": MaterialStatus.published.value,
-        "version": version,
-        "created_at": created_at.isoformat(),
-        "updated_at": updated_at.isoformat(),
-    })
+    return clean_entry(
+        {
+            **entry,
+            "status": MaterialStatus.published.value,
+            "version": version,
+            "created_at": created_at.isoformat(),
+            "updated_at": updated_at.isoformat(),
+        }
+    )
 
 
 def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
@@ -41,40 +48,69 @@ def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
     last = 0
     while True:
         rows = session.execute(
-            select(Material.id, Material.created_at, MaterialVersion.version,
-                   MaterialVersion.entry, MaterialVersion.created_at)
-            .join(MaterialVersion, and_(MaterialVersion.material_id == Material.id,
-                                        MaterialVersion.version == Material.version))
+            select(
+                Material.id,
+                Material.created_at,
+                MaterialVersion.version,
+                MaterialVersion.entry,
+                MaterialVersion.created_at,
+            )
+            .join(
+                MaterialVersion,
+                and_(
+                    MaterialVersion.material_id == Material.id,
+                    MaterialVersion.version == Material.version,
+                ),
+            )
             .where(Material.status == MaterialStatus.published.value, Material.id > last)
-            .order_by(Material.id).limit(_PAGE)
+            .order_by(Material.id)
+            .limit(_PAGE)
         ).all()
         if not rows:
             return
         for _, created_at, version, entry, updated_at in rows:
-            yield published_entry(entry, version=version, created_at=created_at,
-                                  updated_at=updated_at)
+            yield published_entry(
+                entry, version=version, created_at=created_at, updated_at=updated_at
+            )
         last = rows[-1][0]
 
 
 def reference_entry(reference: Reference) -> dict[str, Any]:
     """A reference (bundle form)."""
-    return clean({"id": reference.slug, "citation": reference.citation, "doi": reference.doi,
-                  "year": reference.year, "pmid": reference.pmid, "url": reference.url})
+    return clean_entry(
+        {
+            "id": reference.slug,
+            "citation": reference.citation,
+            "doi": reference.doi,
+            "year": reference.year,
+            "pmid": reference.pmid,
+            "url": reference.url,
+        }
+    )
 
 
 def organization_entry(organization: Organization) -> dict[str, Any]:
     """An organization (bundle form)."""
-    return clean({"id": organization.slug, "name": organization.name,
-                  "kind": organization.kind, "country": organization.country,
-                  "website": organization.website})
+    return clean_entry(
+        {
+            "id": organization.slug,
+            "name": organization.name,
+            "kind": organization.kind,
+            "country": organization.country,
+            "website": organization.website,
+        }
+    )
 
 
 def export_bundle(session: Session) -> dict[str, Any]:
     """The whole published database as one bundle: every published material, and
     every reference and organization (so that they round-trip even when uncited)."""
     materials = list(iter_published_entries(session))
-    references = [reference_entry(r) for r in session.scalars(
-        select(Reference).order_by(Reference.slug))]
-    organizations = [organization_entry(o) for o in session.scalars(
-        select(Organization).order_by(Organization.slug))]
+    references = [
+        reference_entry(r) for r in session.scalars(select(Reference).order_by(Reference.slug))
+    ]
+    organizations = [
+        organization_entry(o)
+        for o in session.scalars(select(Organization).order_by(Organization.slug))
+    ]
     return {"references": references, "organizations": organizations, "materials": materials}

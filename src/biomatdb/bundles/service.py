@@ -111,6 +111,7 @@ def import_documents(
     *,
     dry_run: bool = False,
     actor: str = "cli",
+    progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Validate and (unless there is any error) write decoded bundles, in order.
 
@@ -137,7 +138,9 @@ def import_documents(
         parsed_documents.append(parsed)
     if report.errors:
         return report
-    for parsed in parsed_documents:
+    for name, parsed in zip(report.documents, parsed_documents, strict=True):
+        if progress is not None:
+            progress(f"writing {name}: {len(parsed.materials)} material(s)")
         _write(session, parsed, report, actor)
     session.flush()
     return report
@@ -228,8 +231,17 @@ def _upsert_simple(
             counts.unchanged += 1
             continue
         store.record_change(
-            session, now=now, kind=kind, action=action, slug=entry.id, material_id=None,
-            version=None, status=None, public_version=None, actor=actor, note=None,
+            session,
+            now=now,
+            kind=kind,
+            action=action,
+            slug=entry.id,
+            material_id=None,
+            version=None,
+            status=None,
+            public_version=None,
+            actor=actor,
+            note=None,
             entry=entry.model_dump(mode="json", exclude_none=True),
         )
     if new_rows:

@@ -33,7 +33,8 @@ class ChangeOut(BaseModel):
     note: str | None
     public: dict[str, Any] | None = Field(
         description="After this change, what the public sees: the bundle entry, or null "
-        "when the material is not public (remove it from a mirror).")
+        "when the material is not public (remove it from a mirror)."
+    )
 
 
 class ChangesMeta(BaseModel):
@@ -52,42 +53,65 @@ def list_changes(
     request: Request,
     session: SessionDep,
     principal: Reader,
-    since: Annotated[str | None, Query(description="next_cursor of the previous page; "
-                                       "absent or 0 for the beginning")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="next_cursor of the previous page; absent or 0 for the beginning"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangesPage:
     """Every create, update and status change, in commit order, resumable from any cursor."""
     after = 0
     if since:
         if not since.isdigit() or len(since) > 18:
-            raise InvalidParameter("since is not a cursor from this feed", errors=[
-                FieldProblem("since", "pass meta.next_cursor of the previous page, or 0")])
+            raise InvalidParameter(
+                "since is not a cursor from this feed",
+                errors=[FieldProblem("since", "pass meta.next_cursor of the previous page, or 0")],
+            )
         after = int(since)
     rows = session.scalars(
-        select(Change).where(Change.seq > after).order_by(Change.seq).limit(limit + 1)).all()
+        select(Change).where(Change.seq > after).order_by(Change.seq).limit(limit + 1)
+    ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     public = _public_entries(session, rows)
     data = [
         ChangeOut(
-            seq=c.seq, at=c.at, kind=c.kind, action=c.action, id=c.subject, version=c.version,
-            status=c.status, actor=c.actor, note=c.note,
-            public=(c.entry if c.kind != "material"
-                    else public.get((c.material_id, c.public_version))))
+            seq=c.seq,
+            at=c.at,
+            kind=c.kind,
+            action=c.action,
+            id=c.subject,
+            version=c.version,
+            status=c.status,
+            actor=c.actor,
+            note=c.note,
+            public=(
+                c.entry if c.kind != "material" else public.get((c.material_id, c.public_version))
+            ),
+        )
         for c in rows
     ]
     cursor = str(rows[-1].seq if rows else after)
-    return ChangesPage(data=data, meta=ChangesMeta(next_cursor=cursor, has_more=has_more),
-                       links=page_links(request, cursor if has_more else None, param="since"))
+    return ChangesPage(
+        data=data,
+        meta=ChangesMeta(next_cursor=cursor, has_more=has_more),
+        links=page_links(request, cursor if has_more else None, param="since"),
+    )
 
 
 def _public_entries(session: Session, rows: Any) -> dict[tuple[int | None, int | None], Any]:
-    keys = {(c.material_id, c.public_version) for c in rows
-            if c.kind == "material" and c.public_version is not None}
+    keys = {
+        (c.material_id, c.public_version)
+        for c in rows
+        if c.kind == "material" and c.public_version is not None
+    }
     if not keys:
         return {}
     found = session.execute(
-        select(MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry)
-        .where(tuple_(MaterialVersion.material_id, MaterialVersion.version).in_(list(keys))))
-    return {(mid, v): clean({**entry, "status": "published", "version": v})
-            for mid, v, entry in found}
+        select(MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry).where(
+            tuple_(MaterialVersion.material_id, MaterialVersion.version).in_(list(keys))
+        )
+    )
+    return {
+        (mid, v): clean({**entry, "status": "published", "version": v}) for mid, v, entry in found
+    }

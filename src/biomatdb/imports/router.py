@@ -49,8 +49,11 @@ def _check_rights(principal: Principal, bundle: Any) -> None:
     materials = bundle.get("materials")
     if not isinstance(materials, list):
         return
-    paths = [f"materials[{i}].status" for i, m in enumerate(materials)
-             if isinstance(m, dict) and m.get("status") in EDITOR_STATUSES]
+    paths = [
+        f"materials[{i}].status"
+        for i, m in enumerate(materials)
+        if isinstance(m, dict) and m.get("status") in EDITOR_STATUSES
+    ]
     if paths:
         raise Forbidden(
             f"key {principal.name!r} (role {principal.role}) cannot import published or "
@@ -62,10 +65,15 @@ def _check_rights(principal: Principal, bundle: Any) -> None:
     "",
     response_model=ImportReportOut,
     responses={**problem_responses(401, 403, 413, 415, 422)},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        JSON: {"schema": {"$ref": "#/components/schemas/Bundle"}},
-        NDJSON: {"schema": {"type": "string"}},
-    }}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON: {"schema": {"$ref": "#/components/schemas/Bundle"}},
+                NDJSON: {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def import_bundle(
     request: Request,
@@ -79,14 +87,26 @@ async def import_bundle(
     _check_rights(principal, bundle)
 
     def work() -> Any:
-        report = import_documents(session, [("body", bundle)], dry_run=dry_run,
-                                  actor=principal.name)
+        # A savepoint, so that a dry run or a failed import undoes only itself.
+        savepoint = session.begin_nested()
+        report = import_documents(
+            session, [("body", bundle)], dry_run=dry_run, actor=principal.name
+        )
         if dry_run or not report.ok:
-            session.rollback()
+            savepoint.rollback()
+        else:
+            savepoint.commit()
         return report
 
     report = await run_in_threadpool(work)
     if not report.ok:
-        return problem(422, report.summary(), request=request, type_slug="invalid-bundle",
-                       title="Invalid bundle", errors=report.errors, report=report.as_dict())
+        return problem(
+            422,
+            report.summary(),
+            request=request,
+            type_slug="invalid-bundle",
+            title="Invalid bundle",
+            errors=report.errors,
+            report=report.as_dict(),
+        )
     return JSONResponse(report.as_dict())

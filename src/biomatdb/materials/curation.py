@@ -35,8 +35,10 @@ def validate_entry(session: Session, raw: Any) -> MaterialIn:
     if problems:
         raise InvalidBody(
             f"the material has {len(problems)} problem(s); nothing was written",
-            errors=[FieldProblem(p.path.removeprefix("materials[0]").lstrip("."), p.message)
-                    for p in problems],
+            errors=[
+                FieldProblem(p.path.removeprefix("materials[0]").lstrip("."), p.message)
+                for p in problems
+            ],
         )
     return entries[0]
 
@@ -52,22 +54,25 @@ def check_status_right(principal: Principal, entry: MaterialIn) -> None:
 
 def current_etag(session: Session, material: Material) -> str:
     """The ETag of the latest version as an authenticated GET shows it."""
-    return etag_of(material_view(session, material, latest=True).model_dump(
-        mode="json", by_alias=True))
+    return etag_of(
+        material_view(session, material, latest=True).model_dump(mode="json", by_alias=True)
+    )
 
 
 def check_if_match(session: Session, material: Material, if_match: str | None) -> None:
     """Optimistic concurrency: 428 without If-Match, 412 when it is not current."""
     if if_match is None:
         raise PreconditionRequired(
-            "send If-Match with the ETag of the material's current version (from GET)")
+            "send If-Match with the ETag of the material's current version (from GET)"
+        )
     tags = {t.strip() for t in if_match.split(",")}
     if "*" in tags:
         return
     if current_etag(session, material) not in tags:
         raise PreconditionFailed(
             f"material {material.slug!r} changed since that ETag (now at version "
-            f"{material.latest_version}); GET it again and reapply your change")
+            f"{material.latest_version}); GET it again and reapply your change"
+        )
 
 
 def create(session: Session, raw: Any, principal: Principal) -> Material:
@@ -75,8 +80,10 @@ def create(session: Session, raw: Any, principal: Principal) -> Material:
     entry = validate_entry(session, raw)
     check_status_right(principal, entry)
     if session.scalar(select(Material.id).where(Material.slug == entry.id)) is not None:
-        raise Conflict(f"material {entry.id!r} exists; change it with PUT or PATCH "
-                       f"/api/v1/materials/{entry.id}")
+        raise Conflict(
+            f"material {entry.id!r} exists; change it with PUT or PATCH "
+            f"/api/v1/materials/{entry.id}"
+        )
     store.write_entries(session, [entry], actor=principal.name)
     return _material(session, entry.id)
 
@@ -93,9 +100,10 @@ def replace(session: Session, material: Material, raw: Any, principal: Principal
         if "id" not in raw:
             raw = {**raw, "id": material.slug}
         elif raw["id"] != material.slug:
-            raise InvalidBody("the id in the body is not the id in the URL",
-                              errors=[FieldProblem("id", f"must be {material.slug!r} (ids "
-                                                         "never change)")])
+            raise InvalidBody(
+                "the id in the body is not the id in the URL",
+                errors=[FieldProblem("id", f"must be {material.slug!r} (ids never change)")],
+            )
     entry = validate_entry(session, raw)
     check_status_right(principal, entry)
     store.write_entries(session, [entry], actor=principal.name)
@@ -115,30 +123,41 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def patch(session: Session, material: Material, patch_doc: Any, principal: Principal
-          ) -> Material:
+def patch(session: Session, material: Material, patch_doc: Any, principal: Principal) -> Material:
     """Apply a JSON merge patch to the latest version."""
     if not isinstance(patch_doc, dict):
-        raise InvalidBody("a merge patch must be a JSON object",
-                          errors=[FieldProblem("", "expected an object of fields to change")])
-    return replace(session, material, merge_patch(latest_entry(session, material), patch_doc),
-                   principal)
+        raise InvalidBody(
+            "a merge patch must be a JSON object",
+            errors=[FieldProblem("", "expected an object of fields to change")],
+        )
+    # An edit is a new draft unless the patch sets the status itself (as PUT's
+    # entry does): publishing stays a separate, editor-only step.
+    base = {**latest_entry(session, material), "status": MaterialStatus.draft.value}
+    return replace(session, material, merge_patch(base, patch_doc), principal)
 
 
-def change_status(session: Session, material: Material, target: str, note: str | None,
-                  principal: Principal) -> Material:
+def change_status(
+    session: Session, material: Material, target: str, note: str | None, principal: Principal
+) -> Material:
     """Move a material through review; who may do what is in ``store.TRANSITIONS``."""
     latest = version_row(session, material, material.latest_version)
+    if target in EDITOR_STATUSES and not principal.at_least("editor"):
+        raise Forbidden(
+            f"only editors publish and retract; key {principal.name!r} has role {principal.role}"
+        )
     if target == MaterialStatus.retracted.value:
         if material.status != MaterialStatus.published.value:
-            raise Conflict(f"material {material.slug!r} is not published, so it cannot be "
-                           "retracted")
+            raise Conflict(
+                f"material {material.slug!r} is not published, so it cannot be retracted"
+            )
         needed = "editor"
     else:
         needed = store.transition_role(latest.status, target)
     if not principal.at_least(needed):
-        raise Forbidden(f"moving a material from {latest.status!r} to {target!r} needs role "
-                        f"{needed} or above; key {principal.name!r} has {principal.role}")
+        raise Forbidden(
+            f"moving a material from {latest.status!r} to {target!r} needs role "
+            f"{needed} or above; key {principal.name!r} has {principal.role}"
+        )
     store.change_status(session, material, latest, target, actor=principal.name, note=note)
     return _material(session, material.slug)
 
@@ -151,22 +170,40 @@ def _material(session: Session, slug: str) -> Material:
 def history(session: Session, material: Material) -> dict[str, Any]:
     """Every version (who, when, what changed) and every event, oldest first."""
     versions = session.scalars(
-        select(MaterialVersion).where(MaterialVersion.material_id == material.id)
-        .order_by(MaterialVersion.version)).all()
+        select(MaterialVersion)
+        .where(MaterialVersion.material_id == material.id)
+        .order_by(MaterialVersion.version)
+    ).all()
     events = session.scalars(
-        select(Change).where(Change.material_id == material.id).order_by(Change.seq)).all()
+        select(Change).where(Change.material_id == material.id).order_by(Change.seq)
+    ).all()
     return {
         "id": material.slug,
         "latest_version": material.latest_version,
-        "published_version": material.version if material.status ==
-        MaterialStatus.published.value else None,
+        "published_version": material.version
+        if material.status == MaterialStatus.published.value
+        else None,
         "versions": [
-            {"version": v.version, "status": v.status, "created_at": v.created_at,
-             "created_by": v.created_by, "changes": v.diff or [],
-             "href": f"/api/v1/materials/{material.slug}/history/{v.version}"}
-            for v in versions],
+            {
+                "version": v.version,
+                "status": v.status,
+                "created_at": v.created_at,
+                "created_by": v.created_by,
+                "changes": v.diff or [],
+                "href": f"/api/v1/materials/{material.slug}/history/{v.version}",
+            }
+            for v in versions
+        ],
         "events": [
-            {"seq": e.seq, "at": e.at, "action": e.action, "version": e.version,
-             "status": e.status, "actor": e.actor, "note": e.note}
-            for e in events],
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "action": e.action,
+                "version": e.version,
+                "status": e.status,
+                "actor": e.actor,
+                "note": e.note,
+            }
+            for e in events
+        ],
     }

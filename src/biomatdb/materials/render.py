@@ -48,13 +48,28 @@ def load_links(session: Session, entries: Iterable[dict[str, Any]]) -> Links:
     for entry in entries:
         for key in ("properties", "biocompatibility", "regulatory"):
             ref_slugs.update(item["source"] for item in entry.get(key) or [] if item.get("source"))
-        org_slugs.update(r["organization"] for r in entry.get("regulatory") or []
-                         if r.get("organization"))
+        org_slugs.update(
+            r["organization"] for r in entry.get("regulatory") or [] if r.get("organization")
+        )
         org_slugs.update(s["organization"] for s in entry.get("suppliers") or [])
-    references = {r.slug: r for r in session.scalars(
-        select(Reference).where(Reference.slug.in_(sorted(ref_slugs))))} if ref_slugs else {}
-    organizations = {o.slug: o for o in session.scalars(
-        select(Organization).where(Organization.slug.in_(sorted(org_slugs))))} if org_slugs else {}
+    references = (
+        {
+            r.slug: r
+            for r in session.scalars(select(Reference).where(Reference.slug.in_(sorted(ref_slugs))))
+        }
+        if ref_slugs
+        else {}
+    )
+    organizations = (
+        {
+            o.slug: o
+            for o in session.scalars(
+                select(Organization).where(Organization.slug.in_(sorted(org_slugs)))
+            )
+        }
+        if org_slugs
+        else {}
+    )
     return Links(references, organizations)
 
 
@@ -62,16 +77,26 @@ def reference_out(reference: Reference | None) -> ReferenceOut | None:
     """A reference, expanded."""
     if reference is None:
         return None
-    return ReferenceOut(id=reference.slug, citation=reference.citation, doi=reference.doi,
-                        year=reference.year, pmid=reference.pmid, url=reference.url)
+    return ReferenceOut(
+        id=reference.slug,
+        citation=reference.citation,
+        doi=reference.doi,
+        year=reference.year,
+        pmid=reference.pmid,
+        url=reference.url,
+    )
 
 
 def organization_ref(organization: Organization | None) -> OrganizationRef | None:
     """An organization, briefly."""
     if organization is None:
         return None
-    return OrganizationRef(id=organization.slug, name=organization.name, kind=organization.kind,
-                           country=organization.country)
+    return OrganizationRef(
+        id=organization.slug,
+        name=organization.name,
+        kind=organization.kind,
+        country=organization.country,
+    )
 
 
 def summary_out(entry: MaterialIn) -> dict[str, PropertySummaryOut]:
@@ -79,14 +104,24 @@ def summary_out(entry: MaterialIn) -> dict[str, PropertySummaryOut]:
     out = {}
     for key, (low, high, typical, count) in sorted(summarize(entry).items()):
         definition = catalogue.get(key)
-        out[key] = PropertySummaryOut(min=low, max=high, typical=typical, count=count,
-                                      unit=definition.canonical_unit if definition else "")
+        out[key] = PropertySummaryOut(
+            min=low,
+            max=high,
+            typical=typical,
+            count=count,
+            unit=definition.canonical_unit if definition else "",
+        )
     return out
 
 
 def render(
-    entry: dict[str, Any], *, status: str, version: int, created_at: datetime,
-    updated_at: datetime, links: Links,
+    entry: dict[str, Any],
+    *,
+    status: str,
+    version: int,
+    created_at: datetime,
+    updated_at: datetime,
+    links: Links,
 ) -> MaterialOut:
     """A stored entry as the whole material, sources and organizations expanded."""
     material = MaterialIn.model_validate({**entry, "status": status})
@@ -99,38 +134,74 @@ def render(
     for value in material.properties:
         low, high = canonical_interval(value)
         definition = catalogue.get(value.property)
-        properties.append(PropertyValueOut(
-            property=value.property, value=value.value, min=value.min, max=value.max,
-            unit=value.unit, qualifier=value.qualifier.value, uncertainty=value.uncertainty,
-            specimen=value.specimen, method=value.method, conditions=value.conditions,
-            source=source(value.source),
-            canonical=CanonicalOut(min=low, max=high,
-                                   unit=definition.canonical_unit if definition else "")))
+        properties.append(
+            PropertyValueOut(
+                property=value.property,
+                value=value.value,
+                min=value.min,
+                max=value.max,
+                unit=value.unit,
+                qualifier=value.qualifier.value,
+                uncertainty=value.uncertainty,
+                specimen=value.specimen,
+                method=value.method,
+                conditions=value.conditions,
+                source=source(value.source),
+                canonical=CanonicalOut(
+                    min=low, max=high, unit=definition.canonical_unit if definition else ""
+                ),
+            )
+        )
     return MaterialOut(
-        id=material.id, name=material.name, synonyms=list(material.synonyms),
-        material_class=material.material_class.value, subclass=material.subclass,
-        description=material.description, degradable=material.degradable,
-        composition=[ComponentOut(component=c.component, fraction=c.fraction,
-                                  basis=c.basis.value) for c in material.composition],
+        id=material.id,
+        name=material.name,
+        synonyms=list(material.synonyms),
+        material_class=material.material_class.value,
+        subclass=material.subclass,
+        description=material.description,
+        degradable=material.degradable,
+        composition=[
+            ComponentOut(component=c.component, fraction=c.fraction, basis=c.basis.value)
+            for c in material.composition
+        ],
         applications=[a.value for a in material.applications],
         properties=properties,
         summary=summary_out(material),
         biocompatibility=[
-            BiocompatibilityOut(endpoint=b.endpoint.value, standard=b.standard,
-                                result=b.result.value, source=source(b.source))
-            for b in material.biocompatibility],
+            BiocompatibilityOut(
+                endpoint=b.endpoint.value,
+                standard=b.standard,
+                result=b.result.value,
+                source=source(b.source),
+            )
+            for b in material.biocompatibility
+        ],
         regulatory=[
             RegulatoryOut(
-                jurisdiction=r.jurisdiction.value, pathway=r.pathway, status=r.status.value,
-                identifier=r.identifier, device_class=r.device_class,
-                product_code=r.product_code, device_name=r.device_name,
+                jurisdiction=r.jurisdiction.value,
+                pathway=r.pathway,
+                status=r.status.value,
+                identifier=r.identifier,
+                device_class=r.device_class,
+                product_code=r.product_code,
+                device_name=r.device_name,
                 decision_date=r.decision_date,
-                organization=organization_ref(orgs.get(r.organization)) if r.organization
-                else None,
-                source=source(r.source))
-            for r in material.regulatory],
+                organization=organization_ref(orgs.get(r.organization)) if r.organization else None,
+                source=source(r.source),
+            )
+            for r in material.regulatory
+        ],
         suppliers=[
-            SupplierOut(organization=organization_ref(orgs[s.organization]),  # type: ignore[arg-type]
-                        trade_name=s.trade_name, grade=s.grade, form=s.form)
-            for s in material.suppliers],
-        status=status, version=version, created_at=created_at, updated_at=updated_at)
+            SupplierOut(
+                organization=organization_ref(orgs[s.organization]),
+                trade_name=s.trade_name,
+                grade=s.grade,
+                form=s.form,
+            )
+            for s in material.suppliers
+        ],
+        status=status,
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -13,17 +11,16 @@ from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
 from biomatdb.api.deps import SessionDep, WriteSessionDep
-from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
-from biomatdb.materials import curation
-from biomatdb.models import Material
-from biomatdb.settings import get_settings
-from biomatdb.vocab import MaterialStatus
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
-from biomatdb.materials import service
+from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
+from biomatdb.materials import curation, service
 from biomatdb.materials.schemas import MaterialListItem, MaterialOut
+from biomatdb.models import Material
 from biomatdb.search.params import DEFAULT_LIMIT, parse_search
+from biomatdb.settings import get_settings
+from biomatdb.vocab import MaterialStatus
 
 router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
 
@@ -158,29 +155,54 @@ PATCH_BODY = {
 }
 
 
-def _written(request: Request, session: SessionDep, material: Material, *, status_code: int,
-             headers: dict[str, str] | None = None) -> Response:
+def _written(
+    request: Request,
+    session: SessionDep,
+    material: Material,
+    *,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
     view = service.material_view(session, material, latest=True)
-    return json_with_etag(request, service.as_json_ready(view), status_code=status_code,
-                          headers=headers)
+    return json_with_etag(
+        request, service.as_json_ready(view), status_code=status_code, headers=headers
+    )
 
 
-@router.post("", status_code=201, response_model=MaterialOut, responses=WRITE_RESPONSES,
-             openapi_extra=MATERIAL_BODY)
-async def create_material(request: Request, session: WriteSessionDep,
-                          principal: Curator) -> Response:
+@router.post(
+    "",
+    status_code=201,
+    response_model=MaterialOut,
+    responses=WRITE_RESPONSES,
+    openapi_extra=MATERIAL_BODY,
+)
+async def create_material(
+    request: Request, session: WriteSessionDep, principal: Curator
+) -> Response:
     """Create one material (a bundle entry); 201 with Location and ETag."""
     raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
     material = await run_in_threadpool(curation.create, session, raw, principal)
     return await run_in_threadpool(
-        _written, request, session, material, status_code=201,
-        headers={"Location": f"/api/v1/materials/{material.slug}"})
+        _written,
+        request,
+        session,
+        material,
+        status_code=201,
+        headers={"Location": f"/api/v1/materials/{material.slug}"},
+    )
 
 
-@router.put("/{material_id}", response_model=MaterialOut, responses=WRITE_RESPONSES,
-            openapi_extra=MATERIAL_BODY)
+@router.put(
+    "/{material_id}",
+    response_model=MaterialOut,
+    responses=WRITE_RESPONSES,
+    openapi_extra=MATERIAL_BODY,
+)
 async def replace_material(
-    material_id: str, request: Request, session: WriteSessionDep, principal: Curator,
+    material_id: str,
+    request: Request,
+    session: WriteSessionDep,
+    principal: Curator,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Replace a material's latest version; needs If-Match with its current ETag."""
@@ -195,16 +217,22 @@ async def replace_material(
     return await run_in_threadpool(work)
 
 
-@router.patch("/{material_id}", response_model=MaterialOut, responses=WRITE_RESPONSES,
-              openapi_extra=PATCH_BODY)
+@router.patch(
+    "/{material_id}",
+    response_model=MaterialOut,
+    responses=WRITE_RESPONSES,
+    openapi_extra=PATCH_BODY,
+)
 async def patch_material(
-    material_id: str, request: Request, session: WriteSessionDep, principal: Curator,
+    material_id: str,
+    request: Request,
+    session: WriteSessionDep,
+    principal: Curator,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Change fields of a material's latest version with a JSON merge patch (RFC 7396);
     needs If-Match with its current ETag."""
-    raw = await read_json(request, accept=(MERGE_PATCH, JSON),
-                          limit=get_settings().max_body_bytes)
+    raw = await read_json(request, accept=(MERGE_PATCH, JSON), limit=get_settings().max_body_bytes)
 
     def work() -> Response:
         material = service.get_material(session, material_id, latest=True)
@@ -224,14 +252,21 @@ class StatusChange(BaseModel):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-@router.post("/{material_id}/status", response_model=MaterialOut,
-             responses=problem_responses(401, 403, 404, 409, 422))
-def change_status(material_id: str, change: StatusChange, request: Request,
-                  session: WriteSessionDep, principal: Curator) -> Response:
+@router.post(
+    "/{material_id}/status",
+    response_model=MaterialOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def change_status(
+    material_id: str,
+    change: StatusChange,
+    request: Request,
+    session: WriteSessionDep,
+    principal: Curator,
+) -> Response:
     """Submit for review (curator), publish or retract (editor), or return to draft."""
     material = service.get_material(session, material_id, latest=True)
-    updated = curation.change_status(session, material, change.status.value, change.note,
-                                     principal)
+    updated = curation.change_status(session, material, change.status.value, change.note, principal)
     return _written(request, session, updated, status_code=200)
 
 
@@ -262,20 +297,26 @@ class HistoryOut(BaseModel):
     events: list[EventOut]
 
 
-@router.get("/{material_id}/history", response_model=HistoryOut,
-            responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{material_id}/history", response_model=HistoryOut, responses=problem_responses(401, 403, 404)
+)
 def material_history(material_id: str, session: SessionDep, principal: Reader) -> HistoryOut:
     """Every version of a material (who, when, what changed) and every review event."""
     material = service.get_material(session, material_id, latest=True)
     return HistoryOut.model_validate(curation.history(session, material))
 
 
-@router.get("/{material_id}/history/{version}", response_model=MaterialOut,
-            responses=problem_responses(401, 403, 404))
-def material_version(material_id: str, version: int, request: Request, session: SessionDep,
-                     principal: Reader) -> Response:
+@router.get(
+    "/{material_id}/history/{version}",
+    response_model=MaterialOut,
+    responses=problem_responses(401, 403, 404),
+)
+def material_version(
+    material_id: str, version: int, request: Request, session: SessionDep, principal: Reader
+) -> Response:
     """One version of a material, whole, as it was."""
     material = service.get_material(session, material_id, latest=True)
     row = service.version_row(session, material, version)
-    return json_with_etag(request, service.as_json_ready(
-        service.render_version(session, material, row)))
+    return json_with_etag(
+        request, service.as_json_ready(service.render_version(session, material, row))
+    )

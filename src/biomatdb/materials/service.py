@@ -9,20 +9,12 @@ from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
+from biomatdb.materials.render import load_links, render
 from biomatdb.materials.schemas import (
-    BiocompatibilityOut,
-    CanonicalOut,
-    ComponentOut,
     MaterialListItem,
     MaterialOut,
-    OrganizationRef,
     PropertySummaryOut,
-    PropertyValueOut,
-    ReferenceOut,
-    RegulatoryOut,
-    SupplierOut,
 )
-from biomatdb.materials.render import load_links, render
 from biomatdb.models import Material, MaterialVersion, PropertySummary
 from biomatdb.search import cursor, repository
 from biomatdb.search.params import SearchQuery
@@ -117,8 +109,12 @@ def material_view(session: Session, material: Material, *, latest: bool) -> Mate
 def render_version(session: Session, material: Material, row: MaterialVersion) -> MaterialOut:
     """One version, whole."""
     return render(
-        row.entry, status=row.status, version=row.version, created_at=material.created_at,
-        updated_at=row.created_at, links=load_links(session, [row.entry]),
+        row.entry,
+        status=row.status,
+        version=row.version,
+        created_at=material.created_at,
+        updated_at=row.created_at,
+        links=load_links(session, [row.entry]),
     )
 
 

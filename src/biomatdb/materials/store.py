@@ -72,17 +72,25 @@ def _states(session: Session, slugs: Sequence[str]) -> dict[str, _State]:
     for start in range(0, len(slugs), _CHUNK):
         rows = session.execute(
             select(
-                Material.slug, Material.id, Material.content_hash, Material.latest_version,
-                Material.published_version, Material.status,
+                Material.slug,
+                Material.id,
+                Material.content_hash,
+                Material.latest_version,
+                Material.published_version,
+                Material.status,
             ).where(Material.slug.in_(list(slugs[start : start + _CHUNK])))
         )
-        for slug, *fields in rows:
-            found[slug] = _State(*fields)
+        for slug, mid, digest, latest, published, status in rows:
+            found[slug] = _State(mid, digest, latest, published, status)
     return found
 
 
 def write_entries(
-    session: Session, entries: Sequence[MaterialIn], *, actor: str, now: datetime | None = None,
+    session: Session,
+    entries: Sequence[MaterialIn],
+    *,
+    actor: str,
+    now: datetime | None = None,
     note: str | None = None,
 ) -> list[Written]:
     """Create or update materials from validated entries (one version each when changed)."""
@@ -109,10 +117,14 @@ def write_entries(
     if created:
         rows = [
             {
-                **projection.material_fields(entry), "status": entry.status.value,
-                "version": 1, "latest_version": 1,
+                **projection.material_fields(entry),
+                "status": entry.status.value,
+                "version": 1,
+                "latest_version": 1,
                 "published_version": 1 if entry.status.value == PUBLISHED else None,
-                "content_hash": digest, "created_at": now, "updated_at": now,
+                "content_hash": digest,
+                "created_at": now,
+                "updated_at": now,
             }
             for entry, digest in created
         ]
@@ -126,9 +138,19 @@ def write_entries(
             mid = ids[entry.id]
             status = entry.status.value
             versions.append(_version_row(mid, 1, entry, digest, actor, now, diff=None))
-            changes.append(_change_row(
-                now, "created", entry.id, mid, 1, status, 1 if status == PUBLISHED else None,
-                actor, note))
+            changes.append(
+                _change_row(
+                    now,
+                    "created",
+                    entry.id,
+                    mid,
+                    1,
+                    status,
+                    1 if status == PUBLISHED else None,
+                    actor,
+                    note,
+                )
+            )
             targets_new.append((mid, entry, 1, status))
             results.append(Written(entry.id, "created", 1, len(entry.properties)))
 
@@ -152,8 +174,11 @@ def write_entries(
                 targets_old.append((state.id, entry, version, status))
                 public_version = None
             session.execute(update(Material).where(Material.id == state.id).values(**values))
-            changes.append(_change_row(
-                now, "updated", entry.id, state.id, version, status, public_version, actor, note))
+            changes.append(
+                _change_row(
+                    now, "updated", entry.id, state.id, version, status, public_version, actor, note
+                )
+            )
             results.append(Written(entry.id, "updated", version, len(entry.properties)))
 
     if versions:
@@ -167,25 +192,53 @@ def write_entries(
 
 
 def _version_row(
-    material_id: int, version: int, entry: MaterialIn, digest: str, actor: str, now: datetime,
-    *, diff: list[dict[str, Any]] | None,
+    material_id: int,
+    version: int,
+    entry: MaterialIn,
+    digest: str,
+    actor: str,
+    now: datetime,
+    *,
+    diff: list[dict[str, Any]] | None,
 ) -> dict[str, Any]:
     return {
-        "material_id": material_id, "version": version, "status": entry.status.value,
-        "entry": entry_payload(entry), "content_hash": digest, "created_at": now,
-        "created_by": actor, "diff": diff,
+        "material_id": material_id,
+        "version": version,
+        "status": entry.status.value,
+        "entry": entry_payload(entry),
+        "content_hash": digest,
+        "created_at": now,
+        "created_by": actor,
+        "diff": diff,
     }
 
 
 def _change_row(
-    now: datetime, action: str, slug: str, material_id: int | None, version: int | None,
-    status: str | None, public_version: int | None, actor: str, note: str | None,
-    *, kind: str = "material", entry: dict[str, Any] | None = None,
+    now: datetime,
+    action: str,
+    slug: str,
+    material_id: int | None,
+    version: int | None,
+    status: str | None,
+    public_version: int | None,
+    actor: str,
+    note: str | None,
+    *,
+    kind: str = "material",
+    entry: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
-        "at": now, "kind": kind, "action": action, "subject": slug, "material_id": material_id,
-        "version": version, "status": status, "public_version": public_version, "actor": actor,
-        "note": note, "entry": entry,
+        "at": now,
+        "kind": kind,
+        "action": action,
+        "subject": slug,
+        "material_id": material_id,
+        "version": version,
+        "status": status,
+        "public_version": public_version,
+        "actor": actor,
+        "note": note,
+        "entry": entry,
     }
 
 
@@ -203,8 +256,9 @@ def _version_entries(
     wanted = set(keys)
     for start in range(0, len(ids), _CHUNK):
         rows = session.execute(
-            select(MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry)
-            .where(MaterialVersion.material_id.in_(ids[start : start + _CHUNK]))
+            select(
+                MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry
+            ).where(MaterialVersion.material_id.in_(ids[start : start + _CHUNK]))
         )
         for mid, version, entry in rows:
             if (mid, version) in wanted:
@@ -220,9 +274,11 @@ def field_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for key in sorted(set(before) | set(after)):
             sub = f"{path}.{key}" if path else key
-            out += field_diff(before.get(key), after.get(key), sub) if key in before and \
-                key in after else [{"path": sub, "before": before.get(key),
-                                    "after": after.get(key)}]
+            out += (
+                field_diff(before.get(key), after.get(key), sub)
+                if key in before and key in after
+                else [{"path": sub, "before": before.get(key), "after": after.get(key)}]
+            )
         return out
     if isinstance(before, list) and isinstance(after, list):
         out = []
@@ -271,8 +327,14 @@ def current_status(material: Material, latest: MaterialVersion) -> str:
 
 
 def change_status(
-    session: Session, material: Material, latest: MaterialVersion, target: str, *, actor: str,
-    note: str | None, now: datetime | None = None,
+    session: Session,
+    material: Material,
+    latest: MaterialVersion,
+    target: str,
+    *,
+    actor: str,
+    note: str | None,
+    now: datetime | None = None,
 ) -> None:
     """Apply a review transition (the caller has checked the role)."""
     now = now or utcnow()
@@ -304,9 +366,18 @@ def change_status(
             public_version = None
     material.content_hash = _status_hash(latest)
     action = TRANSITIONS.get((current, target), ("editor", "retracted"))[1]
-    record_change(session, now=now, action=action, slug=material.slug, material_id=material.id,
-                  version=version, status=target, public_version=public_version, actor=actor,
-                  note=note)
+    record_change(
+        session,
+        now=now,
+        action=action,
+        slug=material.slug,
+        material_id=material.id,
+        version=version,
+        status=target,
+        public_version=public_version,
+        actor=actor,
+        note=note,
+    )
     session.flush()
 
 
@@ -318,7 +389,8 @@ def _status_hash(latest: MaterialVersion) -> str:
 def _version(session: Session, material_id: int, version: int | None) -> MaterialVersion:
     row = session.scalar(
         select(MaterialVersion).where(
-            MaterialVersion.material_id == material_id, MaterialVersion.version == version)
+            MaterialVersion.material_id == material_id, MaterialVersion.version == version
+        )
     )
     if row is None:  # pragma: no cover - versions are never deleted
         raise Conflict(f"version {version} of the material is missing")

@@ -60,9 +60,7 @@ class Change(Base):
     #: created, updated, submitted, published, retracted, returned_to_draft ...
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(128))
-    material_id: Mapped[int | None] = mapped_column(
-        ForeignKey("materials.id", ondelete="CASCADE")
-    )
+    material_id: Mapped[int | None] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"))
     version: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(16))
     #: The version the public sees after this change (None: not public).

@@ -13,8 +13,8 @@ from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, WireModel, problem_responses
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
-from biomatdb.materials.schemas import ReferenceOut
 from biomatdb.materials.render import reference_out
+from biomatdb.materials.schemas import ReferenceOut
 from biomatdb.models import (
     BiocompatibilityResultRow,
     Material,

@@ -1,9 +1,10 @@
-"""Initial schema: materials and everything a bundle carries, the property
-catalogue, and the full-text index (FTS5 on SQLite, tsvector + GIN on PostgreSQL).
+"""Initial schema: materials and everything a bundle carries, their versions and
+the change feed, API keys, the property catalogue, and the full-text index (FTS5
+on SQLite, tsvector + GIN on PostgreSQL).
 
-Revision ID: 67274b67a253
+Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:25:31.009217
+Create Date: 2026-11-26 06:49:25.646080
 """
 
 from collections.abc import Sequence
@@ -12,13 +13,29 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "67274b67a253"
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("lookup", sa.String(length=16), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "role IN ('reader', 'curator', 'editor', 'admin')", name=op.f("ck_api_keys_role")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("lookup", name=op.f("uq_api_keys_lookup")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_keys_name")),
+    )
     op.create_table(
         "materials",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -40,6 +57,8 @@ def upgrade() -> None:
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("latest_version", sa.Integer(), nullable=False),
+        sa.Column("published_version", sa.Integer(), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -119,11 +138,7 @@ def upgrade() -> None:
         sa.Column("result", sa.String(length=16), nullable=False),
         sa.Column("reference_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            (
-                "endpoint IN ('cytotoxicity', 'sensitization', 'irritation', 'systemic_toxicity', "
-                "'genotoxicity', 'implantation', 'hemocompatibility', 'carcinogenicity', "
-                "'degradation')"
-            ),
+            "endpoint IN ('cytotoxicity', 'sensitization', 'irritation', 'systemic_toxicity', 'genotoxicity', 'implantation', 'hemocompatibility', 'carcinogenicity', 'degradation')",
             name=op.f("ck_biocompatibility_results_endpoint"),
         ),
         sa.CheckConstraint(
@@ -151,6 +166,38 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_biocompatibility_results_reference_id"), ["reference_id"], unique=False
         )
+
+    op.create_table(
+        "changes",
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=128), nullable=False),
+        sa.Column("material_id", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("public_version", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column(
+            "entry",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.CheckConstraint(
+            "kind IN ('material', 'reference', 'organization')", name=op.f("ck_changes_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["material_id"],
+            ["materials.id"],
+            name=op.f("fk_changes_material_id_materials"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
+    )
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.create_index("ix_changes_material_id_seq", ["material_id", "seq"], unique=False)
 
     op.create_table(
         "material_applications",
@@ -231,6 +278,40 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "material_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("material_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "entry",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column(
+            "diff",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.CheckConstraint(
+            "status IN ('draft', 'in_review', 'published', 'retracted')",
+            name=op.f("ck_material_versions_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["material_id"],
+            ["materials.id"],
+            name=op.f("fk_material_versions_material_id_materials"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_material_versions")),
+        sa.UniqueConstraint(
+            "material_id", "version", name=op.f("uq_material_versions_material_id_version")
+        ),
+    )
     op.create_table(
         "property_values",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -403,6 +484,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_property_values_material_id"))
 
     op.drop_table("property_values")
+    op.drop_table("material_versions")
     with op.batch_alter_table("material_property_summaries", schema=None) as batch_op:
         batch_op.drop_index("ix_material_property_summaries_property_key_typical_material_id")
 
@@ -415,6 +497,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_material_applications_application_material_id")
 
     op.drop_table("material_applications")
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_changes_material_id_seq")
+
+    op.drop_table("changes")
     with op.batch_alter_table("biocompatibility_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_biocompatibility_results_reference_id"))
         batch_op.drop_index(batch_op.f("ix_biocompatibility_results_material_id"))
@@ -435,6 +521,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_materials_material_class")
 
     op.drop_table("materials")
+    op.drop_table("api_keys")
 
 
 # The catalogue as of this revision. Frozen here on purpose: a later change to
