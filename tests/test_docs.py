@@ -7,7 +7,6 @@ from pathlib import Path
 
 from biomatdb.api.app import create_app
 from biomatdb.cli import app as cli_app
-from biomatdb.cli import db_app
 from biomatdb.settings import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -15,7 +14,10 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def test_every_cli_command_is_documented() -> None:
     names = [c.name for c in cli_app.registered_commands]
-    names += [f"db {c.name}" for c in db_app.registered_commands]
+    for group in cli_app.registered_groups:
+        assert group.typer_instance is not None
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
+    assert "keys create" in names
     assert names
     for name in names:
         assert f"`biomatdb {name}" in README, name

@@ -1,0 +1,76 @@
+"""The command line: keys, import reports and exit codes, export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from biomatdb import db, migrations, settings
+from biomatdb.cli import app
+from tests.conftest import SEARCH_BUNDLE, DatabaseFactory
+
+
+@pytest.fixture
+def cli_database(databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """BIOMATDB_DATABASE_URL set to a fresh, migrated database for the CLI."""
+    url = databases.new_url()
+    migrations.upgrade(url)
+    monkeypatch.setenv("BIOMATDB_DATABASE_URL", url)
+    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
+        cached.cache_clear()
+    yield url
+    db.get_engine().dispose()
+    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
+        cached.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_keys_create_list_revoke(cli_database: str) -> None:
+    code, out, err = run("keys", "create", "--role", "curator", "--name", "alice")
+    assert code == 0
+    key = out.strip()
+    assert key.startswith("bmdb_")
+    assert "shown only this once" in err
+    code, out, _ = run("keys", "list")
+    assert code == 0
+    assert "alice\tcurator\tbmdb_" in out
+    assert key not in out
+    assert run("keys", "create", "--role", "curator", "--name", "alice")[0] == 1
+    assert run("keys", "create", "--role", "wizard", "--name", "bob")[0] == 1
+    assert run("keys", "revoke", "alice")[0] == 0
+    assert "revoked: 20" in run("keys", "list")[1]
+    assert run("keys", "revoke", "nobody")[0] == 1
+
+
+def test_import_report_and_exit_codes(cli_database: str, tmp_path: Path) -> None:
+    code, out, err = run("import", str(SEARCH_BUNDLE), "--dry-run")
+    assert code == 0, err
+    assert "13 material(s) would be created" in out
+    code, out, _ = run("import", str(SEARCH_BUNDLE))
+    assert code == 0
+    assert "materials: 13 created, 0 updated, 0 unchanged" in out
+    code, out, _ = run("import", str(SEARCH_BUNDLE))
+    assert "nothing changed" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"materials": [{"id": "x", "name": "X", "class": "rock"}]}))
+    code, _, err = run("import", str(bad))
+    assert code == 1
+    assert "materials[0].class" in err
+    assert "nothing was written" in err
+    code, out, _ = run("import", str(bad), "--json")
+    assert code == 1
+    assert json.loads(out)["errors"][0]["path"] == "materials[0].class"
+    missing = run("import", str(tmp_path / "missing.json"))
+    assert missing[0] == 1
+    out_file = tmp_path / "export.json"
+    assert run("export", "--out", str(out_file))[0] == 0
+    exported = json.loads(out_file.read_text())
+    assert len(exported["materials"]) == 12
