@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, ReferenceIn
 from biomatdb.bundles.validation import KnownIds, ParsedBundle, parse, valid
 from biomatdb.db import begin_write
-from biomatdb.errors import FieldProblem
+from biomatdb.errors import FieldProblem, Forbidden
 from biomatdb.materials import store
 from biomatdb.models import (
     BiocompatibilityResultRow,
@@ -111,6 +111,7 @@ def import_documents(
     *,
     dry_run: bool = False,
     actor: str = "cli",
+    may_change_shared: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Validate and (unless there is any error) write decoded bundles, in order.
@@ -141,7 +142,7 @@ def import_documents(
     for name, parsed in zip(report.documents, parsed_documents, strict=True):
         if progress is not None:
             progress(f"writing {name}: {len(parsed.materials)} material(s)")
-        _write(session, parsed, report, actor)
+        _write(session, parsed, report, actor, may_change_shared)
     session.flush()
     return report
 
@@ -189,12 +190,17 @@ def _slug_map(session: Session, model: Any, slugs: Sequence[str]) -> dict[str, A
     return rows
 
 
-def _write(session: Session, parsed: ParsedBundle, report: ImportReport, actor: str) -> None:
+def _write(
+    session: Session, parsed: ParsedBundle, report: ImportReport, actor: str,
+    may_change_shared: bool,
+) -> None:
     now = utcnow()
     references = [e for _, e in valid(parsed.references)]
     organizations = [e for _, e in valid(parsed.organizations)]
-    _upsert_simple(session, Reference, references, report.references, now, actor)
-    _upsert_simple(session, Organization, organizations, report.organizations, now, actor)
+    _upsert_simple(session, Reference, references, report.references, now, actor,
+                   may_change_shared)
+    _upsert_simple(session, Organization, organizations, report.organizations, now, actor,
+                   may_change_shared)
     written = store.write_entries(
         session, [e for _, e in valid(parsed.materials)], actor=actor, now=now
     )
@@ -210,6 +216,7 @@ def _upsert_simple(
     counts: Counts,
     now: Any,
     actor: str,
+    may_change: bool,
 ) -> None:
     existing = _slug_map(session, model, [e.id for e in entries])
     kind = "reference" if model is Reference else "organization"
@@ -222,6 +229,13 @@ def _upsert_simple(
             counts.created += 1
             action = "created"
         elif any(getattr(row, k) != v for k, v in fields.items()):
+            if not may_change:
+                # References and organizations are shared by every material and have
+                # no review step: changing one is an editor's decision.
+                raise Forbidden(
+                    f"{kind} {entry.id!r} exists with other content; only an editor may "
+                    "change it (curators may add new ones)"
+                )
             for key, value in fields.items():
                 setattr(row, key, value)
             row.updated_at = now

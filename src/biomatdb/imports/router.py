@@ -89,9 +89,14 @@ async def import_bundle(
     def work() -> Any:
         # A savepoint, so that a dry run or a failed import undoes only itself.
         savepoint = session.begin_nested()
-        report = import_documents(
-            session, [("body", bundle)], dry_run=dry_run, actor=principal.name
-        )
+        try:
+            report = import_documents(
+                session, [("body", bundle)], dry_run=dry_run, actor=principal.name,
+                may_change_shared=principal.at_least("editor"),
+            )
+        except BaseException:
+            savepoint.rollback()
+            raise
         if dry_run or not report.ok:
             savepoint.rollback()
         else:

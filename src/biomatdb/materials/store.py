@@ -318,14 +318,6 @@ def transition_role(current: str, target: str) -> str:
     return rule[0]
 
 
-def current_status(material: Material, latest: MaterialVersion) -> str:
-    """The workflow status: 'published' while public and not being retracted, else the
-    latest version's status."""
-    if material.status == PUBLISHED and latest.status == PUBLISHED:
-        return PUBLISHED
-    return latest.status
-
-
 def change_status(
     session: Session,
     material: Material,
@@ -345,8 +337,6 @@ def change_status(
         public = _version(session, material.id, material.published_version)
         public.status = target
         projection.set_projection_status(session, material.id, target, now)
-        if latest.version == public.version:
-            pass
         public_version = None
         version = public.version
     else:
