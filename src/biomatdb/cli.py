@@ -209,6 +209,33 @@ def export(
         typer.echo(f"exported {len(bundle['materials'])} materials to {out}", err=True)
 
 
+@app.command("synth")
+def synth(
+    materials: Annotated[int, typer.Option(help="number of materials", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same bundle)")] = 1,
+    out: Annotated[Path | None, typer.Option(help="write the bundle here")] = None,
+    load: Annotated[bool, typer.Option("--import", help="import it into the database")] = False,
+) -> None:
+    """Generate a synthetic corpus with the shape of real data (benchmarks only)."""
+    from biomatdb.synth import generate
+
+    bundle = generate(materials, seed)
+    if out is not None:
+        out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {materials} synthetic materials to {out}", err=True)
+    if load:
+        from biomatdb.bundles.service import import_documents
+        from biomatdb.db import session_scope
+
+        with session_scope() as session:
+            report = import_documents(session, [("synth", bundle)], actor="synth")
+        _print_report(report.as_dict())
+        if not report.ok:
+            raise typer.Exit(code=1)
+    if out is None and not load:
+        sys.stdout.write(json.dumps(bundle, separators=(",", ":")) + "\n")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",

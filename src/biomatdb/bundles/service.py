@@ -191,16 +191,19 @@ def _slug_map(session: Session, model: Any, slugs: Sequence[str]) -> dict[str, A
 
 
 def _write(
-    session: Session, parsed: ParsedBundle, report: ImportReport, actor: str,
+    session: Session,
+    parsed: ParsedBundle,
+    report: ImportReport,
+    actor: str,
     may_change_shared: bool,
 ) -> None:
     now = utcnow()
     references = [e for _, e in valid(parsed.references)]
     organizations = [e for _, e in valid(parsed.organizations)]
-    _upsert_simple(session, Reference, references, report.references, now, actor,
-                   may_change_shared)
-    _upsert_simple(session, Organization, organizations, report.organizations, now, actor,
-                   may_change_shared)
+    _upsert_simple(session, Reference, references, report.references, now, actor, may_change_shared)
+    _upsert_simple(
+        session, Organization, organizations, report.organizations, now, actor, may_change_shared
+    )
     written = store.write_entries(
         session, [e for _, e in valid(parsed.materials)], actor=actor, now=now
     )

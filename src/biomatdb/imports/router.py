@@ -91,7 +91,10 @@ async def import_bundle(
         savepoint = session.begin_nested()
         try:
             report = import_documents(
-                session, [("body", bundle)], dry_run=dry_run, actor=principal.name,
+                session,
+                [("body", bundle)],
+                dry_run=dry_run,
+                actor=principal.name,
                 may_change_shared=principal.at_least("editor"),
             )
         except BaseException:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
@@ -90,11 +90,26 @@ def project(
                 session.execute(
                     delete(model).where(model.material_id.in_(ids[start : start + _CHUNK]))
                 )
-    for mid, entry, version, status in targets:
+        # One executemany for all rows (an ORM update per row costs ~0.5 ms each).
+        table = Material.__table__
+        fields = [*material_fields(targets[0][1]), "status", "version", "updated_at"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("target_id"))
+            .values({name: bindparam(f"new_{name}") for name in fields})
+        )
         session.execute(
-            update(Material)
-            .where(Material.id == mid)
-            .values(**material_fields(entry), status=status, version=version, updated_at=now)
+            statement,
+            [
+                {
+                    "target_id": mid,
+                    **{f"new_{k}": v for k, v in material_fields(entry).items()},
+                    "new_status": status,
+                    "new_version": version,
+                    "new_updated_at": now,
+                }
+                for mid, entry, version, status in targets
+            ],
         )
     written = _insert_children(session, [(mid, entry) for mid, entry, *_ in targets])
     fulltext.for_session(session).replace(
@@ -257,7 +272,8 @@ def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> in
             )
     for model, model_rows in rows.items():
         for start in range(0, len(model_rows), 5000):
-            session.execute(sql_insert(model), model_rows[start : start + 5000])
+            # Core executemany: the ORM's bulk path would add per-row bookkeeping.
+            session.execute(sql_insert(model.__table__), model_rows[start : start + 5000])
     return len(rows[PropertyValue])
 
 

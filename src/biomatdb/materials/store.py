@@ -130,8 +130,9 @@ def write_entries(
         ]
         ids: dict[str, int] = {}
         for start in range(0, len(rows), _CHUNK):
+            table = Material.__table__
             result = session.execute(
-                insert(Material).returning(Material.id, Material.slug), rows[start : start + _CHUNK]
+                insert(table).returning(table.c.id, table.c.slug), rows[start : start + _CHUNK]
             )
             ids.update({slug: mid for mid, slug in result})
         for entry, digest in created:
@@ -182,11 +183,11 @@ def write_entries(
             results.append(Written(entry.id, "updated", version, len(entry.properties)))
 
     if versions:
-        session.execute(insert(MaterialVersion), versions)
+        session.execute(insert(MaterialVersion.__table__), versions)
     projection.project(session, targets_new, now=now, fresh=True)
     projection.project(session, targets_old, now=now)
     if changes:
-        session.execute(insert(Change), changes)
+        session.execute(insert(Change.__table__), changes)
     session.flush()
     return results
 
@@ -245,7 +246,7 @@ def _change_row(
 def record_change(session: Session, **fields: Any) -> None:
     """Append one change (references and organizations use this)."""
     now = fields.pop("now", None) or utcnow()
-    session.execute(insert(Change), [_change_row(now, **fields)])
+    session.execute(insert(Change.__table__), [_change_row(now, **fields)])
 
 
 def _version_entries(
