@@ -26,6 +26,7 @@ from biomatdb.models import (
     RegulatoryRecord,
     SupplierOffering,
 )
+from biomatdb.models.base import table_of
 from biomatdb.search import fulltext
 
 CHILD_TABLES = (
@@ -91,7 +92,7 @@ def project(
                     delete(model).where(model.material_id.in_(ids[start : start + _CHUNK]))
                 )
         # One executemany for all rows (an ORM update per row costs ~0.5 ms each).
-        table = Material.__table__
+        table = table_of(Material)
         fields = [*material_fields(targets[0][1]), "status", "version", "updated_at"]
         statement = (
             update(table)
@@ -273,7 +274,7 @@ def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> in
     for model, model_rows in rows.items():
         for start in range(0, len(model_rows), 5000):
             # Core executemany: the ORM's bulk path would add per-row bookkeeping.
-            session.execute(sql_insert(model.__table__), model_rows[start : start + 5000])
+            session.execute(sql_insert(table_of(model)), model_rows[start : start + 5000])
     return len(rows[PropertyValue])
 
 

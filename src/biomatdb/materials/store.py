@@ -28,7 +28,7 @@ from biomatdb.bundles.schemas import MaterialIn
 from biomatdb.errors import Conflict
 from biomatdb.materials import projection
 from biomatdb.models import Change, Material, MaterialVersion
-from biomatdb.models.base import utcnow
+from biomatdb.models.base import table_of, utcnow
 from biomatdb.vocab import MaterialStatus
 
 PUBLISHED = MaterialStatus.published.value
@@ -130,7 +130,7 @@ def write_entries(
         ]
         ids: dict[str, int] = {}
         for start in range(0, len(rows), _CHUNK):
-            table = Material.__table__
+            table = table_of(Material)
             result = session.execute(
                 insert(table).returning(table.c.id, table.c.slug), rows[start : start + _CHUNK]
             )
@@ -183,11 +183,11 @@ def write_entries(
             results.append(Written(entry.id, "updated", version, len(entry.properties)))
 
     if versions:
-        session.execute(insert(MaterialVersion.__table__), versions)
+        session.execute(insert(table_of(MaterialVersion)), versions)
     projection.project(session, targets_new, now=now, fresh=True)
     projection.project(session, targets_old, now=now)
     if changes:
-        session.execute(insert(Change.__table__), changes)
+        session.execute(insert(table_of(Change)), changes)
     session.flush()
     return results
 
@@ -246,7 +246,7 @@ def _change_row(
 def record_change(session: Session, **fields: Any) -> None:
     """Append one change (references and organizations use this)."""
     now = fields.pop("now", None) or utcnow()
-    session.execute(insert(Change.__table__), [_change_row(now, **fields)])
+    session.execute(insert(table_of(Change)), [_change_row(now, **fields)])
 
 
 def _version_entries(
