@@ -20,27 +20,11 @@ from biomatdb.db import begin_write
 from biomatdb.errors import FieldProblem, Forbidden
 from biomatdb.materials import store
 from biomatdb.models import (
-    BiocompatibilityResultRow,
-    CompositionComponent,
-    MaterialApplication,
     Organization,
-    PropertySummary,
-    PropertyValue,
     Reference,
-    RegulatoryRecord,
-    SupplierOffering,
 )
 from biomatdb.models.base import utcnow
 
-_CHILD_TABLES = (
-    MaterialApplication,
-    CompositionComponent,
-    PropertyValue,
-    PropertySummary,
-    BiocompatibilityResultRow,
-    RegulatoryRecord,
-    SupplierOffering,
-)
 _CHUNK = 500
 
 
@@ -264,8 +248,3 @@ def _upsert_simple(
     if new_rows:
         session.execute(insert(model), new_rows)
     session.flush()
-
-
-def problems_as_errors(problems: Sequence[FieldProblem]) -> list[dict[str, str]]:
-    """Problems in the wire shape of ``errors``."""
-    return [p.as_dict() for p in problems]

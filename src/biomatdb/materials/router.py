@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
@@ -15,6 +17,7 @@ from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
+from biomatdb.auth.keys import Principal
 from biomatdb.materials import curation, service
 from biomatdb.materials.schemas import MaterialListItem, MaterialOut
 from biomatdb.models import Material
@@ -192,6 +195,21 @@ async def create_material(
     )
 
 
+def _change_latest(
+    request: Request,
+    session: WriteSessionDep,
+    material_id: str,
+    if_match: str | None,
+    change: Callable[[Session, Material, Any, Principal], Material],
+    body: Any,
+    principal: Principal,
+) -> Response:
+    """Check If-Match against the latest version, apply the change, answer the result."""
+    material = service.get_material(session, material_id, latest=True)
+    curation.check_if_match(session, material, if_match)
+    return _written(request, session, change(session, material, body, principal), status_code=200)
+
+
 @router.put(
     "/{material_id}",
     response_model=MaterialOut,
@@ -207,14 +225,9 @@ async def replace_material(
 ) -> Response:
     """Replace a material's latest version; needs If-Match with its current ETag."""
     raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
-
-    def work() -> Response:
-        material = service.get_material(session, material_id, latest=True)
-        curation.check_if_match(session, material, if_match)
-        updated = curation.replace(session, material, raw, principal)
-        return _written(request, session, updated, status_code=200)
-
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(
+        _change_latest, request, session, material_id, if_match, curation.replace, raw, principal
+    )
 
 
 @router.patch(
@@ -233,14 +246,9 @@ async def patch_material(
     """Change fields of a material's latest version with a JSON merge patch (RFC 7396);
     needs If-Match with its current ETag."""
     raw = await read_json(request, accept=(MERGE_PATCH, JSON), limit=get_settings().max_body_bytes)
-
-    def work() -> Response:
-        material = service.get_material(session, material_id, latest=True)
-        curation.check_if_match(session, material, if_match)
-        updated = curation.patch(session, material, raw, principal)
-        return _written(request, session, updated, status_code=200)
-
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(
+        _change_latest, request, session, material_id, if_match, curation.patch, raw, principal
+    )
 
 
 class StatusChange(BaseModel):
