@@ -19,6 +19,7 @@ from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.errors import NotFound
 from biomatdb.imports.router import router as imports_router
+from biomatdb.materials.router import StatusChange
 from biomatdb.materials.router import router as materials_router
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
@@ -163,6 +164,7 @@ def create_app() -> FastAPI:
                 }
             }
             components.update(bundle_components())
+            components["StatusChange"] = StatusChange.model_json_schema()
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -89,6 +89,8 @@ def problem(
 def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
     """(where, path) from a FastAPI error location: ('query', 'prop', 1) -> prop[1]."""
     where = str(loc[0]) if loc else ""
+    if where == "body":  # the body itself is the empty path, as in bundle errors
+        return where, join("", *loc[1:])
     return where, join("", *loc[1:]) if len(loc) > 1 else where
 
 

@@ -64,7 +64,7 @@ def _check_rights(principal: Principal, bundle: Any) -> None:
 @router.post(
     "",
     response_model=ImportReportOut,
-    responses={**problem_responses(401, 403, 413, 415, 422)},
+    responses={**problem_responses(400, 401, 403, 413, 415, 422)},
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -43,12 +43,17 @@ def validate_entry(session: Session, raw: Any) -> MaterialIn:
     return entries[0]
 
 
-def check_status_right(principal: Principal, entry: MaterialIn) -> None:
-    """Curators write drafts and submissions; publishing and retracting is for editors."""
-    if entry.status.value in EDITOR_STATUSES and not principal.at_least("editor"):
+def check_status_right(principal: Principal, raw: Any) -> None:
+    """Curators write drafts and submissions; publishing and retracting is for editors.
+
+    Checked on the raw entry, before validation: a request the role may not make
+    at all is 403 whatever else is wrong with it.
+    """
+    status = raw.get("status") if isinstance(raw, dict) else None
+    if isinstance(status, str) and status in EDITOR_STATUSES and not principal.at_least("editor"):
         raise Forbidden(
             f"key {principal.name!r} (role {principal.role}) cannot set status "
-            f"{entry.status.value!r}; write a draft and submit it for review",
+            f"{status!r}; write a draft and submit it for review",
         )
 
 
@@ -77,8 +82,8 @@ def check_if_match(session: Session, material: Material, if_match: str | None) -
 
 def create(session: Session, raw: Any, principal: Principal) -> Material:
     """A new material from one entry; 409 when the id exists."""
+    check_status_right(principal, raw)
     entry = validate_entry(session, raw)
-    check_status_right(principal, entry)
     if session.scalar(select(Material.id).where(Material.slug == entry.id)) is not None:
         raise Conflict(
             f"material {entry.id!r} exists; change it with PUT or PATCH "
@@ -104,8 +109,8 @@ def replace(session: Session, material: Material, raw: Any, principal: Principal
                 "the id in the body is not the id in the URL",
                 errors=[FieldProblem("id", f"must be {material.slug!r} (ids never change)")],
             )
+    check_status_right(principal, raw)
     entry = validate_entry(session, raw)
-    check_status_right(principal, entry)
     store.write_entries(session, [entry], actor=principal.name)
     return _material(session, material.slug)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +18,8 @@ from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
 from biomatdb.auth.keys import Principal
+from biomatdb.bundles.paths import from_validation_error
+from biomatdb.errors import InvalidBody, NotFound
 from biomatdb.materials import curation, service
 from biomatdb.materials.schemas import MaterialListItem, MaterialOut
 from biomatdb.models import Material
@@ -260,22 +262,43 @@ class StatusChange(BaseModel):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
+STATUS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/StatusChange"}}},
+    }
+}
+
+
 @router.post(
     "/{material_id}/status",
     response_model=MaterialOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    openapi_extra=STATUS_BODY,
 )
-def change_status(
-    material_id: str,
-    change: StatusChange,
-    request: Request,
-    session: WriteSessionDep,
-    principal: Curator,
+async def change_status(
+    material_id: str, request: Request, session: WriteSessionDep, principal: Curator
 ) -> Response:
-    """Submit for review (curator), publish or retract (editor), or return to draft."""
-    material = service.get_material(session, material_id, latest=True)
-    updated = curation.change_status(session, material, change.status.value, change.note, principal)
-    return _written(request, session, updated, status_code=200)
+    """Submit for review (curator), publish or retract (editor), or return to draft.
+
+    Body: ``{"status": "in_review" | "published" | "retracted" | "draft", "note": "..."}``.
+    """
+    raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
+    try:
+        change = StatusChange.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidBody(
+            "the status change is invalid", errors=from_validation_error("", exc)
+        ) from None
+
+    def work() -> Response:
+        material = service.get_material(session, material_id, latest=True)
+        updated = curation.change_status(
+            session, material, change.status.value, change.note, principal
+        )
+        return _written(request, session, updated, status_code=200)
+
+    return await run_in_threadpool(work)
 
 
 class VersionOut(BaseModel):
@@ -320,11 +343,19 @@ def material_history(material_id: str, session: SessionDep, principal: Reader) -
     responses=problem_responses(401, 403, 404),
 )
 def material_version(
-    material_id: str, version: int, request: Request, session: SessionDep, principal: Reader
+    material_id: str, version: str, request: Request, session: SessionDep, principal: Reader
 ) -> Response:
     """One version of a material, whole, as it was."""
     material = service.get_material(session, material_id, latest=True)
-    row = service.version_row(session, material, version)
+    # Versions are small positive integers; anything else names no version (404),
+    # and never reaches the database as an out-of-range integer.
+    number = int(version) if version.isdigit() and len(version) <= 9 else 0
+    if number < 1:
+        raise NotFound(
+            f"material {material_id!r} has no version {version!r}; versions 1 to "
+            f"{material.latest_version} exist"
+        )
+    row = service.version_row(session, material, number)
     return json_with_etag(
         request, service.as_json_ready(service.render_version(session, material, row))
     )
