@@ -121,7 +121,7 @@ def keys_create(
     from biomatdb.errors import BiomatdbError
 
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             row, key = create_key(session, name=name, role=role)
     except BiomatdbError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
@@ -155,7 +155,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")]) -> 
     from biomatdb.errors import BiomatdbError
 
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             revoke_key(session, name)
     except BiomatdbError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
@@ -227,7 +227,7 @@ def synth(
         from biomatdb.bundles.service import import_documents
         from biomatdb.db import session_scope
 
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             report = import_documents(session, [("synth", bundle)], actor="synth")
         _print_report(report.as_dict())
         if not report.ok:

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from biomatdb.settings import get_settings, normalize_database_url
 
 WRITE_OPTION = "biomatdb_write"
+#: Room for every worker thread (anyio's 40) to hold a connection while writers
+#: queue for the write lock, so that waiting writers never exhaust the pool.
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 40}
 #: Key of the PostgreSQL advisory lock that serialises writers (see begin_write).
 WRITE_LOCK_KEY = 0x62696F6D  # "biom"
 
@@ -46,11 +49,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` with the settings biomatdb needs on each backend."""
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False}, **POOL
+        )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **POOL)
 
 
 @lru_cache
@@ -84,10 +89,18 @@ def begin_write(session: Session) -> None:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
+def session_scope(
+    factory: sessionmaker[Session] | None = None, *, write: bool = False
+) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error.
+
+    ``write``: take the write lock first (see :func:`begin_write`), so that a
+    command that reads and then writes waits for other writers instead of failing.
+    """
     session = (factory or get_sessionmaker())()
     try:
+        if write:
+            begin_write(session)
         yield session
         session.commit()
     except BaseException:

@@ -164,7 +164,11 @@ def create_app() -> FastAPI:
                 }
             }
             components.update(bundle_components())
-            components["StatusChange"] = StatusChange.model_json_schema()
+            status_change = StatusChange.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            components.update(status_change.pop("$defs", {}))
+            components["StatusChange"] = status_change
             app.openapi_schema = schema
         return app.openapi_schema
 

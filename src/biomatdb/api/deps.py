@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -25,12 +25,26 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+T = TypeVar("T")
 
 
-def get_write_session(session: SessionDep) -> Session:
-    """The request's session, holding the write lock from its first statement."""
+def run_write(session: Session, work: Callable[[], T]) -> T:
+    """Run one write as its own transaction, all in the calling (worker) thread.
+
+    The read transaction the request may have opened (the API key lookup) is
+    ended first, so that the write lock is the new transaction's first statement
+    (``BEGIN IMMEDIATE`` on SQLite; a PostgreSQL advisory lock). The commit
+    happens here, before the response is built: a client that holds a 2xx can
+    read its own write, and a failed commit is an error answer, not a success.
+    Doing all of it in one thread means a writer waiting for the lock never
+    needs a second thread to finish, so writers cannot starve the thread pool.
+    """
+    session.commit()
     begin_write(session)
-    return session
-
-
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+    try:
+        result = work()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result

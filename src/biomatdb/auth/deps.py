@@ -21,6 +21,9 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("use 'Authorization: Bearer <api key>'")
     principal = authenticate(session, key.strip())
+    # End the lookup's read transaction: a request that then waits (for its body,
+    # for the write lock) must not pin a pooled connection meanwhile.
+    session.commit()
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     return principal

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, NDJSON, decode_ndjson, media_type, read_body
-from biomatdb.api.deps import WriteSessionDep
+from biomatdb.api.deps import SessionDep, run_write
 from biomatdb.api.problems import problem
 from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Curator
@@ -77,7 +77,7 @@ def _check_rights(principal: Principal, bundle: Any) -> None:
 )
 async def import_bundle(
     request: Request,
-    session: WriteSessionDep,
+    session: SessionDep,
     principal: Curator,
     dry_run: Annotated[bool, Query(description="validate and report; write nothing")] = False,
 ) -> Any:
@@ -106,7 +106,7 @@ async def import_bundle(
             savepoint.commit()
         return report
 
-    report = await run_in_threadpool(work)
+    report = await run_in_threadpool(run_write, session, work)
     if not report.ok:
         return problem(
             422,

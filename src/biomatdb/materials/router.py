@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
-from biomatdb.api.deps import SessionDep, WriteSessionDep
+from biomatdb.api.deps import SessionDep, run_write
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
@@ -181,25 +181,26 @@ def _written(
     responses=WRITE_RESPONSES,
     openapi_extra=MATERIAL_BODY,
 )
-async def create_material(
-    request: Request, session: WriteSessionDep, principal: Curator
-) -> Response:
+async def create_material(request: Request, session: SessionDep, principal: Curator) -> Response:
     """Create one material (a bundle entry); 201 with Location and ETag."""
     raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
-    material = await run_in_threadpool(curation.create, session, raw, principal)
-    return await run_in_threadpool(
-        _written,
-        request,
-        session,
-        material,
-        status_code=201,
-        headers={"Location": f"/api/v1/materials/{material.slug}"},
-    )
+
+    def work() -> Response:
+        material = run_write(session, lambda: curation.create(session, raw, principal))
+        return _written(
+            request,
+            session,
+            material,
+            status_code=201,
+            headers={"Location": f"/api/v1/materials/{material.slug}"},
+        )
+
+    return await run_in_threadpool(work)
 
 
 def _change_latest(
     request: Request,
-    session: WriteSessionDep,
+    session: SessionDep,
     material_id: str,
     if_match: str | None,
     change: Callable[[Session, Material, Any, Principal], Material],
@@ -207,9 +208,13 @@ def _change_latest(
     principal: Principal,
 ) -> Response:
     """Check If-Match against the latest version, apply the change, answer the result."""
-    material = service.get_material(session, material_id, latest=True)
-    curation.check_if_match(session, material, if_match)
-    return _written(request, session, change(session, material, body, principal), status_code=200)
+
+    def write() -> Material:
+        material = service.get_material(session, material_id, latest=True)
+        curation.check_if_match(session, material, if_match)
+        return change(session, material, body, principal)
+
+    return _written(request, session, run_write(session, write), status_code=200)
 
 
 @router.put(
@@ -221,7 +226,7 @@ def _change_latest(
 async def replace_material(
     material_id: str,
     request: Request,
-    session: WriteSessionDep,
+    session: SessionDep,
     principal: Curator,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -241,7 +246,7 @@ async def replace_material(
 async def patch_material(
     material_id: str,
     request: Request,
-    session: WriteSessionDep,
+    session: SessionDep,
     principal: Curator,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -277,7 +282,7 @@ STATUS_BODY = {
     openapi_extra=STATUS_BODY,
 )
 async def change_status(
-    material_id: str, request: Request, session: WriteSessionDep, principal: Curator
+    material_id: str, request: Request, session: SessionDep, principal: Curator
 ) -> Response:
     """Submit for review (curator), publish or retract (editor), or return to draft.
 
@@ -291,12 +296,14 @@ async def change_status(
             "the status change is invalid", errors=from_validation_error("", exc)
         ) from None
 
-    def work() -> Response:
+    def write() -> Material:
         material = service.get_material(session, material_id, latest=True)
-        updated = curation.change_status(
+        return curation.change_status(
             session, material, change.status.value, change.note, principal
         )
-        return _written(request, session, updated, status_code=200)
+
+    def work() -> Response:
+        return _written(request, session, run_write(session, write), status_code=200)
 
     return await run_in_threadpool(work)
 
