@@ -366,17 +366,23 @@ def test_each_writing_role_can_create(client: TestClient, keys: dict[str, str], 
     create(client, keys[role], {**NEW, "id": f"by-{role}"})
 
 
-def test_curators_add_but_do_not_change_shared_records(client: TestClient,
-                                                       keys: dict[str, str]) -> None:
+def test_curators_add_but_do_not_change_shared_records(
+    client: TestClient, keys: dict[str, str]
+) -> None:
     new_ref = {"references": [{"id": "curator-ref", "citation": "Added by a curator"}]}
     added = client.post("/api/v1/imports", json=new_ref, headers=auth(keys["curator"]))
     assert added.status_code == 200
-    changed = {"organizations": [{"id": "fx-org-it", "name": "Renamed", "kind": "supplier",
-                                  "country": "IT"}]}
+    changed = {
+        "organizations": [
+            {"id": "fx-org-it", "name": "Renamed", "kind": "supplier", "country": "IT"}
+        ]
+    }
     refused = client.post("/api/v1/imports", json=changed, headers=auth(keys["curator"]))
     assert refused.status_code == 403
     assert "only an editor" in refused.json()["detail"]
     assert client.get("/api/v1/organizations/fx-org-it").json()["name"] == "Fixture Italia"
-    assert client.post("/api/v1/imports", json=changed,
-                       headers=auth(keys["editor"])).status_code == 200
+    assert (
+        client.post("/api/v1/imports", json=changed, headers=auth(keys["editor"])).status_code
+        == 200
+    )
     assert client.get("/api/v1/organizations/fx-org-it").json()["name"] == "Renamed"

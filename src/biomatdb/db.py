@@ -49,9 +49,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` with the settings biomatdb needs on each backend."""
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False}, **POOL
-        )
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **POOL)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
