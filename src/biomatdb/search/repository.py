@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    exists,
     func,
     or_,
     select,
@@ -37,7 +36,12 @@ from biomatdb.vocab import MaterialStatus
 
 
 def conditions(session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a search (published materials only)."""
+    """The WHERE clauses of a search (published materials only).
+
+    Each filter on a child table is an uncorrelated ``materials.id IN (SELECT
+    material_id ...)``: the subquery runs once on its own index (e.g. property_key,
+    canonical_min), instead of once per material as a correlated EXISTS would.
+    """
     clauses: list[ColumnElement[bool]] = [Material.status == MaterialStatus.published.value]
     if query.words:
         clauses.append(fulltext.for_session(session).matching(query.words))
@@ -45,9 +49,10 @@ def conditions(session: Session, query: SearchQuery) -> list[ColumnElement[bool]
         clauses.append(Material.material_class.in_(query.classes))
     if query.applications:
         clauses.append(
-            exists().where(
-                MaterialApplication.material_id == Material.id,
-                MaterialApplication.application.in_(query.applications),
+            Material.id.in_(
+                select(MaterialApplication.material_id).where(
+                    MaterialApplication.application.in_(query.applications)
+                )
             )
         )
     if query.degradable is not None:
@@ -55,33 +60,30 @@ def conditions(session: Session, query: SearchQuery) -> list[ColumnElement[bool]
     for prop in query.ranges:
         # Overlap of closed intervals: value [a, b] meets query [lo, hi] when
         # a <= hi and b >= lo; a missing query bound is unbounded.
-        parts: list[ColumnElement[bool]] = [
-            PropertyValue.material_id == Material.id,
-            PropertyValue.property_key == prop.key,
-        ]
+        parts: list[ColumnElement[bool]] = [PropertyValue.property_key == prop.key]
         if prop.high is not None:
             parts.append(PropertyValue.canonical_min <= prop.high)
         if prop.low is not None:
             parts.append(PropertyValue.canonical_max >= prop.low)
-        clauses.append(exists().where(*parts))
+        clauses.append(Material.id.in_(select(PropertyValue.material_id).where(*parts)))
     for jurisdiction, status in query.regulatory:
-        parts = [
-            RegulatoryRecord.material_id == Material.id,
-            RegulatoryRecord.jurisdiction == jurisdiction,
-        ]
+        parts = [RegulatoryRecord.jurisdiction == jurisdiction]
         if status is not None:
             parts.append(RegulatoryRecord.status == status)
-        clauses.append(exists().where(*parts))
+        clauses.append(Material.id.in_(select(RegulatoryRecord.material_id).where(*parts)))
     if query.supplier is not None or query.country is not None:
-        parts = [
-            SupplierOffering.material_id == Material.id,
-            Organization.id == SupplierOffering.organization_id,
-        ]
+        parts = []
         if query.supplier is not None:
             parts.append(Organization.slug == query.supplier)
         if query.country is not None:
             parts.append(Organization.country == query.country)
-        clauses.append(exists().where(*parts))
+        clauses.append(
+            Material.id.in_(
+                select(SupplierOffering.material_id)
+                .join(Organization, Organization.id == SupplierOffering.organization_id)
+                .where(*parts)
+            )
+        )
     return clauses
 
 
