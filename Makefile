@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint setup setup-dev schema clean
+.PHONY: serve test lint setup setup-dev schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: setup-dev
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## bench: the benchmark harness (10k and 100k materials, SQLite and PostgreSQL) -> docs/benchmarks.md
+bench: setup-dev
+	$(BIN)/python -m benchmarks
 
 ## schema: regenerate schemas/bundle.schema.json from the models
 schema: setup

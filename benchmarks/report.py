@@ -1,0 +1,127 @@
+"""docs/benchmarks.md from the figures of one run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGET_P95_MS = 50.0
+
+
+def _ms(pair: tuple[float, float] | list[float] | None) -> str:
+    return "-" if not pair else f"{pair[0]:.2f} / {pair[1]:.2f}"
+
+
+def render(results: dict[str, Any], machine: dict[str, str]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `make bench` (`python -m benchmarks`); do not edit by hand.",
+        "",
+        "## Machine and versions",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *[f"| {k} | {v} |" for k, v in machine.items()],
+        "",
+        "## Searches",
+        "",
+        "Milliseconds, p50 / p95, over the fixed mix on a synthetic corpus "
+        "(`biomatdb synth --seed 42`). *service*: the search service in process; *HTTP*: "
+        "`biomatdb serve` over loopback, one worker; *floor*: the best hand-written SQL for "
+        "the same result (page, total, summaries, applications) through the bare driver; "
+        "*HTTP/floor* compares p50s (target: within 1.5x + 2 ms). The sort walk is five "
+        "pages of 20 following `links.next`.",
+        "",
+        "| database | materials | query | service | HTTP | floor | HTTP/floor (p50) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in results["queries"]:
+        ratio = row["http"][0] / row["floor"][0] if row["floor"][0] else 0
+        target = row["floor"][0] * 1.5 + 2
+        mark = "" if row["http"][0] <= target else " (over)"
+        over95 = "" if row["service"][1] < TARGET_P95_MS else " (over 50 ms)"
+        lines.append(
+            f"| {row['dialect']} | {row['size']:,} | {row['title']} | {_ms(row['service'])}"
+            f"{over95} | {_ms(row['http'])} | {_ms(row['floor'])} | {ratio:.2f}x{mark} |"
+        )
+    ds_rows = [r for r in results["queries"] if "datasette" in r]
+    if ds_rows:
+        lines += [
+            "",
+            "## Against Datasette (same SQLite file)",
+            "",
+            "The queries Datasette can express: the property range as a filter on the "
+            "`property_values` table, the full-text match as SQL on `material_fts`, and facets "
+            "on the `materials` table (class and degradable; ours asked for the same two). Both "
+            "over HTTP on loopback; milliseconds p50 / p95.",
+            "",
+            "| materials | query | Datasette | biomatdb | biomatdb/Datasette (p50) |",
+            "| ---: | --- | ---: | ---: | ---: |",
+        ]
+        for row in ds_rows:
+            ratio = row["ours_vs_datasette"][0] / row["datasette"][0]
+            lines.append(
+                f"| {row['size']:,} | {row['title']} | {_ms(row['datasette'])} | "
+                f"{_ms(row['ours_vs_datasette'])} | {ratio:.2f}x |"
+            )
+    lines += [
+        "",
+        "## Import",
+        "",
+        "`biomatdb import` of the whole bundle into an empty database (a fresh process: JSON "
+        "parsing, validation, versions, projection, full-text index, commit), against one bare "
+        "`executemany` of the same property-value rows into a table with the same indexes.",
+        "",
+        "| database | materials | property values | biomatdb import | values/s | bare "
+        "executemany | values/s | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in results["imports"]:
+        ours = row["values"] / row["seconds"]
+        bare = row["values"] / row["bare_seconds"]
+        lines.append(
+            f"| {row['dialect']} | {row['size']:,} | {row['values']:,} | {row['seconds']:.1f} s "
+            f"| {ours:,.0f} | {row['bare_seconds']:.1f} s | {bare:,.0f} | {bare / ours:.1f}x |"
+        )
+    lines += ["", "## Memory", "", "Peak resident memory of the API process during the run.",
+              "", "| database | materials | peak RSS |", "| --- | ---: | ---: |"]
+    lines += [f"| {r['dialect']} | {r['size']:,} | {r['mb']:.0f} MB |" for r in results["rss"]]
+    if results["load"]:
+        lines += [
+            "",
+            "## Load",
+            "",
+            "wrk (2 threads, 16 connections) cycling through the search mix against "
+            "`biomatdb serve --workers <cores>`.",
+            "",
+            "| database | materials | workers | duration | requests/s | p50 | p99 | errors | "
+            "peak RSS (all workers) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in results["load"]:
+            lines.append(
+                f"| {r['dialect']} | {r['size']:,} | {r['workers']} | {r['seconds']} s | "
+                f"{r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['errors']} | "
+                f"{r['rss']:.0f} MB |"
+            )
+    sizes = sorted({r["size"] for r in results["queries"]})
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        lines += [
+            "",
+            f"## Growth: {large:,} against {small:,} materials",
+            "",
+            "Service-layer p50 at the large size divided by p50 at the small one (target for "
+            "selective searches: under 2).",
+            "",
+            "| database | query | ratio |",
+            "| --- | --- | ---: |",
+        ]
+        by_key = {(r["dialect"], r["size"], r["query"]): r for r in results["queries"]}
+        for (dialect, size, name), row in by_key.items():
+            if size != large or (dialect, small, name) not in by_key:
+                continue
+            base = by_key[(dialect, small, name)]["service"][0]
+            lines.append(f"| {dialect} | {row['title']} | {row['service'][0] / base:.2f} |")
+    lines.append("")
+    return "\n".join(lines)
