@@ -69,6 +69,15 @@ class DatabaseFactory:
                 admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts_cache() -> None:
+    """Each test's transaction is rolled back, and SQLite then reuses change numbers:
+    counts cached under a data version must not outlive the test that made them."""
+    from biomatdb.search import counts
+
+    counts.clear()
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))

@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from biomatdb.bundles.service import import_documents
+from biomatdb.search import counts
+
 
 @contextmanager
 def counting(session: Session) -> Iterator[list[str]]:
@@ -35,15 +38,31 @@ def statements_for(client: TestClient, session: Session, url: str) -> int:
 def test_search_statement_count_is_independent_of_page_size(
     client: TestClient, session: Session
 ) -> None:
+    counts.clear()
     one = statements_for(client, session, "/api/v1/materials?limit=1")
+    counts.clear()
     many = statements_for(client, session, "/api/v1/materials?limit=200")
     assert one == many
-    # page, applications, summaries, total
-    assert many == 4
+    # page, applications, summaries, data version, total
+    assert many == 5
+    counts.clear()
     with_facets = statements_for(
         client, session, "/api/v1/materials?limit=200&facets=class,application,country"
     )
     assert with_facets == many + 3
+
+
+def test_counts_are_cached_until_the_next_write(client: TestClient, session: Session) -> None:
+    url = "/api/v1/materials?class=metal&facets=class"
+    cold = statements_for(client, session, url)
+    warm = statements_for(client, session, url)
+    assert warm == cold - 2  # no total, no facet query
+    assert client.get(url).json()["meta"]["total"] == 3
+    new = {"materials": [{"id": "fx-new", "name": "New", "class": "metal", "status": "published"}]}
+    assert import_documents(session, [("new", new)]).ok
+    body = client.get(url).json()
+    assert body["meta"]["total"] == 4
+    assert body["meta"]["facets"] == {"class": {"metal": 4}}
 
 
 def test_detail_statement_count_is_fixed(client: TestClient, session: Session) -> None:

@@ -11,59 +11,49 @@ from biomatdb import catalogue
 from biomatdb.errors import NotFound
 from biomatdb.materials.render import load_links, render
 from biomatdb.materials.schemas import (
-    MaterialListItem,
     MaterialOut,
-    PropertySummaryOut,
 )
-from biomatdb.models import Material, MaterialVersion, PropertySummary
-from biomatdb.search import cursor, repository
+from biomatdb.models import Material, MaterialVersion
+from biomatdb.search import counts, cursor, repository
 from biomatdb.search.params import SearchQuery
 from biomatdb.vocab import MaterialStatus
 
 
 def search(
     session: Session, query: SearchQuery, *, after: str | None
-) -> tuple[list[MaterialListItem], int, str | None, dict[str, dict[str, int]] | None]:
-    """Run a search: (items, total, next cursor, facets)."""
+) -> tuple[list[dict[str, Any]], int, str | None, dict[str, dict[str, int]] | None]:
+    """Run a search: (items as JSON-ready dicts, total, next cursor, facets)."""
     fingerprint = query.fingerprint()
     key = cursor.decode(after, fingerprint) if after else None
     where = repository.conditions(session, query)
-    materials, last_key = repository.page(session, query, where, key)
-    items = [list_item(m) for m in materials]
-    total = repository.total(session, where)
+    rows, last_key = repository.page(session, query, where, key)
+    applications, summaries = repository.page_extras(session, [r[0] for r in rows])
+    items = [list_item(row, applications[row[0]], summaries[row[0]]) for row in rows]
+    total, facets = counts.totals(session, fingerprint, query.facets, where)
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
-    facets = repository.facets(session, query.facets, where) if query.facets else None
     return items, total, next_cursor, facets
 
 
-def summaries(rows: list[PropertySummary]) -> dict[str, PropertySummaryOut]:
-    """``summary``: per property, min / max / typical in the canonical unit."""
-    out = {}
-    for row in rows:
-        definition = catalogue.get(row.property_key)
-        unit = definition.canonical_unit if definition else ""
-        out[row.property_key] = PropertySummaryOut(
-            min=row.canonical_min,
-            max=row.canonical_max,
-            typical=row.typical,
-            unit=unit,
-            count=row.value_count,
-        )
-    return out
+def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[str, Any]:
+    """A search result in wire form (the shape of ``MaterialListItem``)."""
+    _, slug, name, material_class, subclass, degradable, updated_at = row
+    return {
+        "id": slug,
+        "name": name,
+        "class": material_class,
+        "subclass": subclass,
+        "degradable": degradable,
+        "applications": applications,
+        "summary": {
+            key: {"min": low, "max": high, "typical": typical,
+                  "unit": _CANONICAL_UNITS.get(key, ""), "count": n}
+            for key, low, high, typical, n in summaries
+        },
+        "updated_at": updated_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
-def list_item(material: Material) -> MaterialListItem:
-    """A material as a search result."""
-    return MaterialListItem(
-        id=material.slug,
-        name=material.name,
-        material_class=material.material_class,
-        subclass=material.subclass,
-        degradable=material.degradable,
-        applications=[a.application for a in material.applications],
-        summary=summaries(material.summaries),
-        updated_at=material.updated_at,
-    )
+_CANONICAL_UNITS = {p.key: p.canonical_unit for p in catalogue.CATALOGUE}
 
 
 def get_material(session: Session, slug: str, *, latest: bool) -> Material:

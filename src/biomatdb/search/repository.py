@@ -7,7 +7,6 @@ total and each facet are one query each, whatever the page size.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session
 
 from biomatdb.errors import FieldProblem, InvalidParameter
 from biomatdb.models import (
@@ -92,42 +91,136 @@ def _bad_cursor() -> InvalidParameter:
     return InvalidParameter(f"cursor {message}", errors=[FieldProblem("cursor", message)])
 
 
+#: The columns of a search result row (Core rows: no ORM objects on the hot path).
+ROW_COLUMNS = (
+    Material.id,
+    Material.slug,
+    Material.name,
+    Material.material_class,
+    Material.subclass,
+    Material.degradable,
+    Material.updated_at,
+)
+
+
 def page(
     session: Session, query: SearchQuery, where: list[ColumnElement[bool]], after: list[Any] | None
-) -> tuple[Sequence[Material], list[Any] | None]:
-    """One page of materials and the sort key of its last row when more follow."""
+) -> tuple[list[Any], list[Any] | None]:
+    """One page of result rows and the sort key of its last row when more follow."""
     sort = query.sort
-    stmt: Any
+    limit = query.limit + 1
     if sort.property_key is not None:
-        summary = aliased(PropertySummary)
-        typical = summary.typical
-        stmt = select(Material, typical).outerjoin(
-            summary,
-            and_(summary.material_id == Material.id, summary.property_key == sort.property_key),
-        )
-        order_value = typical.desc() if sort.descending else typical.asc()
-        stmt = stmt.where(*where).order_by(typical.is_(None), order_value, Material.slug)
-        if after is not None:
-            stmt = stmt.where(_after_typical(typical, after, descending=sort.descending))
+        rows, keys = _page_by_property(session, query, where, after, limit)
     else:
         column = Material.sort_name if sort.field == "name" else Material.updated_at
-        stmt = select(Material, column).where(*where)
+        stmt = select(*ROW_COLUMNS, column).where(*where)
         stmt = stmt.order_by(column.desc() if sort.descending else column.asc(), Material.slug)
         if after is not None:
             stmt = stmt.where(
                 _after_column(column, after, field=sort.field, descending=sort.descending)
             )
-    stmt = stmt.options(selectinload(Material.applications), selectinload(Material.summaries))
-    rows = session.execute(stmt.limit(query.limit + 1)).all()
+        found = session.execute(stmt.limit(limit)).all()
+        rows = [r[:-1] for r in found]
+        keys = [r[-1] for r in found]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    materials = [row[0] for row in rows]
     if not more or not rows:
-        return materials, None
-    last_material, last_value = rows[-1]
+        return rows, None
+    last_value = keys[query.limit - 1]
     if isinstance(last_value, datetime):
         last_value = last_value.isoformat()
-    return materials, [last_value, last_material.slug]
+    return rows, [last_value, rows[-1][1]]
+
+
+def _page_by_property(
+    session: Session, query: SearchQuery, where: list[ColumnElement[bool]],
+    after: list[Any] | None, limit: int,
+) -> tuple[list[Any], list[Any]]:
+    """Sort by a property's typical value, materials without it last, in two phases.
+
+    Phase 1 walks the summaries index (property_key, typical) in order and stops
+    after a page; phase 2, reached only at the end of phase 1, lists the
+    materials without the property by id. An outer join ordered by
+    ``typical IS NULL`` would instead sort every matching material for each page.
+    """
+    sort = query.sort
+    key = sort.property_key
+    typical = PropertySummary.typical
+    rows: list[Any] = []
+    keys: list[Any] = []
+    in_phase_two = after is not None and after[0] is None
+    if not in_phase_two:
+        stmt = (
+            select(*ROW_COLUMNS, typical)
+            .join(PropertySummary, PropertySummary.material_id == Material.id)
+            .where(PropertySummary.property_key == key, *where)
+            .order_by(typical.desc() if sort.descending else typical.asc(), Material.slug)
+        )
+        if after is not None:
+            value = _typical_bound(after)
+            beyond = typical < value if sort.descending else typical > value
+            stmt = stmt.where(or_(beyond, and_(typical == value, Material.slug > after[1])))
+        found = session.execute(stmt.limit(limit)).all()
+        rows = [r[:-1] for r in found]
+        keys = [r[-1] for r in found]
+    if len(rows) < limit:
+        without = (
+            select(*ROW_COLUMNS)
+            .where(
+                *where,
+                Material.id.not_in(
+                    select(PropertySummary.material_id).where(PropertySummary.property_key == key)
+                ),
+            )
+            .order_by(Material.slug)
+        )
+        if in_phase_two:
+            assert after is not None
+            if not isinstance(after[1], str) or len(after) != 2:
+                raise _bad_cursor()
+            without = without.where(Material.slug > after[1])
+        more = session.execute(without.limit(limit - len(rows))).all()
+        rows += list(more)
+        keys += [None] * len(more)
+    return rows, keys
+
+
+def _typical_bound(after: list[Any]) -> float:
+    if len(after) != 2 or not isinstance(after[1], str):
+        raise _bad_cursor()
+    raw = after[0]
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _bad_cursor()
+    value = float(raw)  # an integer beyond 64 bits must not reach the driver
+    if not math.isfinite(value):
+        raise _bad_cursor()
+    return value
+
+
+def page_extras(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[Any]]]:
+    """Applications and property summaries of a page's materials (two queries)."""
+    applications: dict[int, list[str]] = {i: [] for i in ids}
+    summaries: dict[int, list[Any]] = {i: [] for i in ids}
+    if ids:
+        for mid, application in session.execute(
+            select(MaterialApplication.material_id, MaterialApplication.application)
+            .where(MaterialApplication.material_id.in_(ids))
+            .order_by(MaterialApplication.material_id, MaterialApplication.position)
+        ):
+            applications[mid].append(application)
+        for row in session.execute(
+            select(
+                PropertySummary.material_id, PropertySummary.property_key,
+                PropertySummary.canonical_min, PropertySummary.canonical_max,
+                PropertySummary.typical, PropertySummary.value_count,
+            )
+            .where(PropertySummary.material_id.in_(ids))
+            .order_by(PropertySummary.material_id, PropertySummary.property_key)
+        ):
+            summaries[row[0]].append(row[1:])
+    return applications, summaries
 
 
 def _after_column(
@@ -145,21 +238,6 @@ def _after_column(
             raise _bad_cursor()
     beyond = column < value if descending else column > value
     return or_(beyond, and_(column == value, Material.slug > after[1]))
-
-
-def _after_typical(typical: Any, after: list[Any], *, descending: bool) -> ColumnElement[bool]:
-    if len(after) != 2 or not isinstance(after[1], str):
-        raise _bad_cursor()
-    raw, slug = after
-    if raw is None:  # already among the materials without the property (sorted last)
-        return and_(typical.is_(None), Material.slug > slug)
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise _bad_cursor()
-    value = float(raw)  # an integer beyond 64 bits must not reach the driver
-    if not math.isfinite(value):
-        raise _bad_cursor()
-    beyond = typical < value if descending else typical > value
-    return or_(beyond, and_(typical == value, Material.slug > slug), typical.is_(None))
 
 
 def total(session: Session, where: list[ColumnElement[bool]]) -> int:

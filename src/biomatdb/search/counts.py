@@ -1,0 +1,57 @@
+"""Totals and facet counts, cached per data version.
+
+Counting every match is the cost of a search that grows with the database (a
+page does not). The counts of a search change only when data does, and every
+write appends to the change log, so ``max(changes.seq)`` is a version of the
+whole database: counts are kept per (search, version) and recomputed on the
+first request after any write. The cache is per process and bounded.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from biomatdb.models import Change
+from biomatdb.search import repository
+
+_MAX_ENTRIES = 512
+_cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, dict[str, int]] | None]] = OrderedDict()
+_lock = Lock()
+
+
+def data_version(session: Session) -> int:
+    """The last change's sequence number (0 for an empty log)."""
+    return session.scalar(select(func.max(Change.seq))) or 0
+
+
+def totals(
+    session: Session,
+    fingerprint: str,
+    facet_names: list[str],
+    where: list[ColumnElement[bool]],
+) -> tuple[int, dict[str, dict[str, int]] | None]:
+    """(total, facets) of a search, from the cache when no write happened since."""
+    key = (str(session.get_bind().engine.url), fingerprint, tuple(facet_names), data_version(session))
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    total = repository.total(session, where)
+    facets = repository.facets(session, facet_names, where) if facet_names else None
+    with _lock:
+        _cache[key] = (total, facets)
+        while len(_cache) > _MAX_ENTRIES:
+            _cache.popitem(last=False)
+    return total, facets
+
+
+def clear() -> None:
+    """Forget every cached count (benchmarks measure the cold path with it)."""
+    with _lock:
+        _cache.clear()
