@@ -73,6 +73,7 @@ def free_port() -> int:
 
 # --- corpora and databases -------------------------------------------------------------------
 
+
 def bundle_file(size: int) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"synth-{size}-seed{SEED}.json"
@@ -105,9 +106,13 @@ def driver_dsn(url: str) -> str:
 def run_import(url: str, path: Path) -> float:
     """Seconds for ``biomatdb import FILE`` (a fresh process: parse, validate, write)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "biomatdb.cli", "import", str(path)], check=True,
-                   env={**os.environ, "BIOMATDB_DATABASE_URL": url},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "biomatdb.cli", "import", str(path)],
+        check=True,
+        env={**os.environ, "BIOMATDB_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -119,9 +124,25 @@ def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
         for pos, v in enumerate(material["properties"]):
             low = v.get("value", v.get("min", v.get("max")))
             high = v.get("value", v.get("max", v.get("min")))
-            rows.append((index + 1, v["property"], pos, v.get("value"), v.get("min"),
-                         v.get("max"), v["unit"], low, high, "=", v.get("uncertainty"),
-                         v.get("specimen"), None, None, None))
+            rows.append(
+                (
+                    index + 1,
+                    v["property"],
+                    pos,
+                    v.get("value"),
+                    v.get("min"),
+                    v.get("max"),
+                    v["unit"],
+                    low,
+                    high,
+                    "=",
+                    v.get("uncertainty"),
+                    v.get("specimen"),
+                    None,
+                    None,
+                    None,
+                )
+            )
     ddl = [
         "DROP TABLE IF EXISTS bench_floor_values",
         "CREATE TABLE bench_floor_values (id INTEGER PRIMARY KEY"
@@ -134,9 +155,11 @@ def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
         " canonical_max, material_id)",
         "CREATE INDEX bench_floor_b ON bench_floor_values (material_id)",
     ]
-    insert = ("INSERT INTO bench_floor_values (material_id, property_key, position, value,"
-              " value_min, value_max, unit, canonical_min, canonical_max, qualifier, uncertainty,"
-              " specimen, method, conditions, reference_id) VALUES ({})")
+    insert = (
+        "INSERT INTO bench_floor_values (material_id, property_key, position, value,"
+        " value_min, value_max, unit, canonical_min, canonical_max, qualifier, uncertainty,"
+        " specimen, method, conditions, reference_id) VALUES ({})"
+    )
     if dialect == "sqlite":
         conn = sqlite3.connect(driver_dsn(url))
         for statement in ddl:
@@ -166,7 +189,10 @@ def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
 
 # --- the layers -----------------------------------------------------------------------------
 
-def service_runner(url: str, slug: str) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
+
+def service_runner(
+    url: str, slug: str
+) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
     engine = make_engine(url)
 
     def make(query: Query) -> Callable[[], Any]:
@@ -177,10 +203,14 @@ def service_runner(url: str, slug: str) -> tuple[Callable[[Query], Callable[[], 
                     return service.material_view(session, material, latest=False)
                 params = query.params()
                 parsed = parse_search(
-                    q=params.get("q", [None])[0], classes=params.get("class", []),
-                    applications=params.get("application", []), degradable=None,
-                    props=params.get("prop", []), regulatory=params.get("regulatory", []),
-                    supplier=None, country=params.get("country", [None])[0],
+                    q=params.get("q", [None])[0],
+                    classes=params.get("class", []),
+                    applications=params.get("application", []),
+                    degradable=None,
+                    props=params.get("prop", []),
+                    regulatory=params.get("regulatory", []),
+                    supplier=None,
+                    country=params.get("country", [None])[0],
                     sort=params.get("sort", [None])[0],
                     limit=int(params.get("limit", [DEFAULT_LIMIT])[0]),
                     facets=params.get("facets", [None])[0],
@@ -191,6 +221,7 @@ def service_runner(url: str, slug: str) -> tuple[Callable[[Query], Callable[[], 
                     if after is None:
                         break
                 return None
+
         return run
 
     return make, engine.dispose
@@ -201,8 +232,9 @@ class Server:
 
     def __init__(self, command: list[str], port: int, env: dict[str, str], probe: str) -> None:
         self.port = port
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -237,12 +269,26 @@ class Server:
 
 def api_server(url: str, workers: int = 1) -> Server:
     port = free_port()
-    return Server([sys.executable, "-m", "biomatdb.cli", "serve", "--port", str(port),
-                   "--workers", str(workers)], port,
-                  {**os.environ, "BIOMATDB_DATABASE_URL": url}, "/health")
+    return Server(
+        [
+            sys.executable,
+            "-m",
+            "biomatdb.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        port,
+        {**os.environ, "BIOMATDB_DATABASE_URL": url},
+        "/health",
+    )
 
 
-def http_runner(server: Server, slug: str) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
+def http_runner(
+    server: Server, slug: str
+) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
     client = httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60)
 
     def make(query: Query) -> Callable[[], Any]:
@@ -260,18 +306,19 @@ def http_runner(server: Server, slug: str) -> tuple[Callable[[Query], Callable[[
                 if url is None:
                     break
             return None
+
         return run
 
     return make, client.close
 
 
-def floor_runner(dialect: str, url: str, slug: str) -> tuple[Callable[[Query], Callable[[], Any]],
-                                                   Callable[[], None]]:
+def floor_runner(
+    dialect: str, url: str, slug: str
+) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
     floor = Floor(dialect, driver_dsn(url))
 
     def make(query: Query) -> Callable[[], Any]:
-        return (lambda: floor.detail(slug)) if query.detail else (
-            lambda: floor.search(query))
+        return (lambda: floor.detail(slug)) if query.detail else (lambda: floor.search(query))
 
     return make, floor.close
 
@@ -282,55 +329,95 @@ def datasette_server(url: str) -> Server:
     link = DATA / "bench.sqlite3"  # Datasette names the database after the file
     link.unlink(missing_ok=True)
     link.symlink_to(Path(path).resolve())
-    return Server([sys.executable, "-m", "datasette", "serve", str(link), "--port", str(port),
-                   "--setting", "sql_time_limit_ms", "20000",
-                   "--setting", "facet_time_limit_ms", "20000",
-                   "--setting", "num_sql_threads", "2"], port, dict(os.environ), "/-/versions.json")
+    return Server(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(link),
+            "--port",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            "20000",
+            "--setting",
+            "facet_time_limit_ms",
+            "20000",
+            "--setting",
+            "num_sql_threads",
+            "2",
+        ],
+        port,
+        dict(os.environ),
+        "/-/versions.json",
+    )
 
 
 # --- the run --------------------------------------------------------------------------------
 
-def measure(dialect: str, size: int, iterations: int, results: dict[str, Any],
-            log: Callable[[str], None]) -> None:
+
+def measure(
+    dialect: str, size: int, iterations: int, results: dict[str, Any], log: Callable[[str], None]
+) -> None:
     path = bundle_file(size)
     url = fresh_database(dialect, size)
     log(f"[{dialect} {size}] importing {path.name}")
     import_seconds = run_import(url, path)
     values, bare_seconds = bare_executemany(dialect, url, path)
-    results["imports"].append({"dialect": dialect, "size": size, "values": values,
-                               "seconds": import_seconds, "bare_seconds": bare_seconds})
-    log(f"[{dialect} {size}] import {values / import_seconds:,.0f} values/s; bare "
-        f"executemany {values / bare_seconds:,.0f} values/s")
+    results["imports"].append(
+        {
+            "dialect": dialect,
+            "size": size,
+            "values": values,
+            "seconds": import_seconds,
+            "bare_seconds": bare_seconds,
+        }
+    )
+    log(
+        f"[{dialect} {size}] import {values / import_seconds:,.0f} values/s; bare "
+        f"executemany {values / bare_seconds:,.0f} values/s"
+    )
     server = api_server(url)
     slug = detail_slug(size)
-    layers = {"service": service_runner(url, slug), "http": http_runner(server, slug),
-              "floor": floor_runner(dialect, url, slug)}
+    layers = {
+        "service": service_runner(url, slug),
+        "http": http_runner(server, slug),
+        "floor": floor_runner(dialect, url, slug),
+    }
     datasette = datasette_server(url) if dialect == "sqlite" else None
     try:
         for query in MIX:
-            row: dict[str, Any] = {"dialect": dialect, "size": size, "query": query.name,
-                                   "title": query.title}
+            row: dict[str, Any] = {
+                "dialect": dialect,
+                "size": size,
+                "query": query.name,
+                "title": query.title,
+            }
             for layer, (make, _) in layers.items():
                 row[layer] = timed(make(query), iterations)
             if datasette is not None and query.datasette:
                 ds = httpx.Client(base_url=f"http://127.0.0.1:{datasette.port}", timeout=60)
                 ours = httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60)
-                comparable = query.api if not query.facets else (
-                    "facets=class,degradable&limit=1")
+                comparable = query.api if not query.facets else ("facets=class,degradable&limit=1")
 
-                def ds_get() -> None:
-                    ds.get(query.datasette).raise_for_status()  # type: ignore[arg-type]
+                def ds_get(ds: httpx.Client = ds, path: str = query.datasette) -> None:
+                    ds.get(path).raise_for_status()
 
-                def ours_get() -> None:
-                    ours.get(f"/api/v1/materials?{comparable}").raise_for_status()
+                def ours_get(ours: httpx.Client = ours, path: str = comparable) -> None:
+                    ours.get(f"/api/v1/materials?{path}").raise_for_status()
 
                 row["datasette"] = timed(ds_get, iterations)
                 row["ours_vs_datasette"] = timed(ours_get, iterations)
                 ds.close()
                 ours.close()
             results["queries"].append(row)
-            log(f"[{dialect} {size}] {query.name}: " + ", ".join(
-                f"{k} p50 {v[0]:.2f} ms" for k, v in row.items() if isinstance(v, tuple)))
+            log(
+                f"[{dialect} {size}] {query.name}: "
+                + ", ".join(
+                    f"{k} p50 {v[0]:.2f} ms" for k, v in row.items() if isinstance(v, tuple)
+                )
+            )
         results["rss"].append({"dialect": dialect, "size": size, "mb": server.rss_peak_mb()})
     finally:
         for _, close in layers.values():
@@ -340,16 +427,21 @@ def measure(dialect: str, size: int, iterations: int, results: dict[str, Any],
             datasette.close()
 
 
-def load_test(dialect: str, size: int, seconds: int, results: dict[str, Any],
-              log: Callable[[str], None]) -> None:
+def load_test(
+    dialect: str, size: int, seconds: int, results: dict[str, Any], log: Callable[[str], None]
+) -> None:
     """wrk against ``biomatdb serve --workers <cores>`` with the search mix."""
-    url = (f"sqlite:///{DATA / f'bench-{size}.sqlite3'}" if dialect == "sqlite"
-           else PG_ADMIN.rsplit("/", 1)[0] + f"/biomatdb_bench_{size}")
+    url = (
+        f"sqlite:///{DATA / f'bench-{size}.sqlite3'}"
+        if dialect == "sqlite"
+        else PG_ADMIN.rsplit("/", 1)[0] + f"/biomatdb_bench_{size}"
+    )
     workers = os.cpu_count() or 2
     server = api_server(url, workers=workers)
-    paths = [f"/api/v1/materials?{q.api}" if not q.detail
-             else f"/api/v1/materials/{detail_slug(size)}"
-             for q in MIX]
+    paths = [
+        f"/api/v1/materials?{q.api}" if not q.detail else f"/api/v1/materials/{detail_slug(size)}"
+        for q in MIX
+    ]
     script = DATA / "mix.lua"
     script.write_text(
         "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
@@ -360,20 +452,47 @@ def load_test(dialect: str, size: int, seconds: int, results: dict[str, Any],
         " summary.errors.read, summary.errors.write, summary.errors.status,"
         " summary.errors.timeout))\n"
         "  io.write(string.format('P99 %.3f\\n', latency:percentile(99) / 1000))\n"
-        "  io.write(string.format('P50 %.3f\\n', latency:percentile(50) / 1000))\nend\n")
+        "  io.write(string.format('P50 %.3f\\n', latency:percentile(50) / 1000))\nend\n"
+    )
     try:
-        out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script),
-                              f"http://127.0.0.1:{server.port}"],
-                             capture_output=True, text=True, check=True).stdout
-        rps = float(next(line.split()[1] for line in out.splitlines()
-                         if line.startswith("Requests/sec")))
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                "-c16",
+                f"-d{seconds}s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{server.port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rps = float(
+            next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+        )
         p99 = float(next(line.split()[1] for line in out.splitlines() if line.startswith("P99")))
         p50 = float(next(line.split()[1] for line in out.splitlines() if line.startswith("P50")))
-        errors = sum(int(x) for x in next(line for line in out.splitlines()
-                                          if line.startswith("ERRORS")).split()[1:])
-        results["load"].append({"dialect": dialect, "size": size, "workers": workers,
-                                "rps": rps, "p50": p50, "p99": p99, "errors": errors,
-                                "seconds": seconds, "rss": server.rss_peak_mb()})
+        errors = sum(
+            int(x)
+            for x in next(line for line in out.splitlines() if line.startswith("ERRORS")).split()[
+                1:
+            ]
+        )
+        results["load"].append(
+            {
+                "dialect": dialect,
+                "size": size,
+                "workers": workers,
+                "rps": rps,
+                "p50": p50,
+                "p99": p99,
+                "errors": errors,
+                "seconds": seconds,
+                "rss": server.rss_peak_mb(),
+            }
+        )
         log(f"[{dialect} {size}] load: {rps:.0f} req/s, p99 {p99:.1f} ms, errors {errors}")
     finally:
         server.close()
@@ -384,19 +503,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--dialects", default="sqlite,postgresql")
     parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--load-seconds", type=int, default=20,
-                        help="wrk duration per database at the largest size (0: no load test)")
+    parser.add_argument(
+        "--load-seconds",
+        type=int,
+        default=20,
+        help="wrk duration per database at the largest size (0: no load test)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw figures")
-    parser.add_argument("--smoke", action="store_true",
-                        help="100 materials, SQLite, 3 iterations, no load test (CI)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="100 materials, SQLite, 3 iterations, no load test (CI)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.dialects, args.iterations, args.load_seconds = "100", "sqlite", 3, 0
     sizes = [int(s) for s in args.sizes.split(",")]
     dialects = args.dialects.split(",")
-    results: dict[str, Any] = {"queries": [], "imports": [], "rss": [], "load": [],
-                               "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    results: dict[str, Any] = {
+        "queries": [],
+        "imports": [],
+        "rss": [],
+        "load": [],
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -429,11 +560,22 @@ def machine() -> dict[str, str]:
     import sqlalchemy
     import uvicorn
 
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "0")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "0",
+    )
     try:
         with psycopg.connect(PG_ADMIN) as conn:
             pg = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]

@@ -123,8 +123,10 @@ class Floor:
 
     def _facets(self, where: str) -> None:
         ids = f"SELECT m.id FROM materials m WHERE {where}"
-        self.all(f"SELECT material_class, count(*) FROM materials m WHERE {where} "
-                 "GROUP BY material_class")
+        self.all(
+            f"SELECT material_class, count(*) FROM materials m WHERE {where} "
+            "GROUP BY material_class"
+        )
         self.all(f"SELECT degradable, count(*) FROM materials m WHERE {where} GROUP BY degradable")
         self.all(
             "SELECT application, count(DISTINCT material_id) FROM material_applications "
@@ -158,9 +160,13 @@ class Floor:
         refs = sorted({v["source"] for v in data.get("properties", []) if v.get("source")})
         orgs = sorted({s["organization"] for s in data.get("suppliers", [])})
         if refs:
-            self.all(f'SELECT * FROM "references" WHERE slug IN ({",".join("?" * len(refs))})',
-                     tuple(refs))
+            self.all(
+                f'SELECT * FROM "references" WHERE slug IN ({",".join("?" * len(refs))})',
+                tuple(refs),
+            )
         if orgs:
-            self.all(f"SELECT * FROM organizations WHERE slug IN ({','.join('?' * len(orgs))})",
-                     tuple(orgs))
+            self.all(
+                f"SELECT * FROM organizations WHERE slug IN ({','.join('?' * len(orgs))})",
+                tuple(orgs),
+            )
         return 1

@@ -38,53 +38,77 @@ def _ids_with(sql: str) -> str:
 
 MIX: list[Query] = [
     Query(
-        "prop", "Property range (Young's modulus 10-30 GPa)",
+        "prop",
+        "Property range (Young's modulus 10-30 GPa)",
         "prop=youngs_modulus:10..30:GPa",
-        _ids_with("SELECT material_id FROM property_values WHERE property_key = 'youngs_modulus'"
-                  " AND canonical_min <= 30.00000003 AND canonical_max >= 9.99999999"),
+        _ids_with(
+            "SELECT material_id FROM property_values WHERE property_key = 'youngs_modulus'"
+            " AND canonical_min <= 30.00000003 AND canonical_max >= 9.99999999"
+        ),
         datasette="/bench/property_values.json?property_key=youngs_modulus"
-                  "&canonical_min__lte=30&canonical_max__gte=10&_size=20&_shape=objects",
+        "&canonical_min__lte=30&canonical_max__gte=10&_size=20&_shape=objects",
     ),
     Query(
-        "prop2_class", "Two property ranges + class",
+        "prop2_class",
+        "Two property ranges + class",
         "prop=youngs_modulus:50..150&prop=density:4..8&class=metal",
         "m.material_class = 'metal' AND "
-        + _ids_with("SELECT material_id FROM property_values WHERE property_key = "
-                    "'youngs_modulus' AND canonical_min <= 150.00000015 AND canonical_max >= "
-                    "49.99999995")
+        + _ids_with(
+            "SELECT material_id FROM property_values WHERE property_key = "
+            "'youngs_modulus' AND canonical_min <= 150.00000015 AND canonical_max >= "
+            "49.99999995"
+        )
         + " AND "
-        + _ids_with("SELECT material_id FROM property_values WHERE property_key = 'density' "
-                    "AND canonical_min <= 8.000000008 AND canonical_max >= 3.999999996"),
+        + _ids_with(
+            "SELECT material_id FROM property_values WHERE property_key = 'density' "
+            "AND canonical_min <= 8.000000008 AND canonical_max >= 3.999999996"
+        ),
     ),
     Query(
-        "fts", "Full text (\"porous scaffold\")", "q=porous%20scaffold", fts="porous scaffold",
-        datasette="/bench.json?sql=select+rowid+from+material_fts+where+material_fts+match+"
-                  "%3Aq+limit+20&q=%22porous%22+AND+%22scaffold%22&_shape=objects",
+        "fts",
+        'Full text ("porous scaffold")',
+        "q=porous%20scaffold",
+        fts="porous scaffold",
+        datasette="/bench/material_fts.json?_search=porous+scaffold&_size=20&_shape=objects",
     ),
     Query(
-        "fts_prop", "Full text + property range", "q=resorbable&prop=degradation_time:..6:month",
-        _ids_with("SELECT material_id FROM property_values WHERE property_key = "
-                  "'degradation_time' AND canonical_min <= 6.000000006"),
+        "fts_prop",
+        "Full text + property range",
+        "q=resorbable&prop=degradation_time:..6:month",
+        _ids_with(
+            "SELECT material_id FROM property_values WHERE property_key = "
+            "'degradation_time' AND canonical_min <= 6.000000006"
+        ),
         fts="resorbable",
     ),
     Query(
-        "reg_country", "Regulatory + supplier country", "regulatory=US-FDA:cleared&country=IT",
-        _ids_with("SELECT material_id FROM regulatory_records WHERE jurisdiction = 'US-FDA' "
-                  "AND status = 'cleared'")
+        "reg_country",
+        "Regulatory + supplier country",
+        "regulatory=US-FDA:cleared&country=IT",
+        _ids_with(
+            "SELECT material_id FROM regulatory_records WHERE jurisdiction = 'US-FDA' "
+            "AND status = 'cleared'"
+        )
         + " AND "
-        + _ids_with("SELECT s.material_id FROM supplier_offerings s JOIN organizations o ON "
-                    "o.id = s.organization_id WHERE o.country = 'IT'"),
+        + _ids_with(
+            "SELECT s.material_id FROM supplier_offerings s JOIN organizations o ON "
+            "o.id = s.organization_id WHERE o.country = 'IT'"
+        ),
     ),
     Query(
-        "sort_walk", "Sort by property, cursor walk of 5 pages",
-        "sort=-prop:youngs_modulus", pages=5,
+        "sort_walk",
+        "Sort by property, cursor walk of 5 pages",
+        "sort=-prop:youngs_modulus",
+        pages=5,
         floor_order="ps.typical IS NULL, ps.typical DESC, m.slug",
     ),
     Query(
-        "facets", "Facets over the whole database",
-        "facets=class,application,regulatory,country,degradable&limit=1", facets=True,
+        "facets",
+        "Facets over the whole database",
+        "facets=class,application,regulatory,country,degradable&limit=1",
+        facets=True,
         datasette="/bench/materials.json?_facet=material_class&_facet=degradable"
-                  "&_size=1&_shape=objects",
+        "&_size=1&_shape=objects",
     ),
     Query("detail", "Detail fetch", "", detail=True),
 ]

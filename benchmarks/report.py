@@ -83,8 +83,15 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
             f"| {row['dialect']} | {row['size']:,} | {row['values']:,} | {row['seconds']:.1f} s "
             f"| {ours:,.0f} | {row['bare_seconds']:.1f} s | {bare:,.0f} | {bare / ours:.1f}x |"
         )
-    lines += ["", "## Memory", "", "Peak resident memory of the API process during the run.",
-              "", "| database | materials | peak RSS |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        "## Memory",
+        "",
+        "Peak resident memory of the API process during the run.",
+        "",
+        "| database | materials | peak RSS |",
+        "| --- | ---: | ---: |",
+    ]
     lines += [f"| {r['dialect']} | {r['size']:,} | {r['mb']:.0f} MB |" for r in results["rss"]]
     if results["load"]:
         lines += [

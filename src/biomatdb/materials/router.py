@@ -119,11 +119,13 @@ def search_materials(
     # Serialised straight to JSON: the items are already in wire form, and the
     # OpenAPI test suite checks them against ListEnvelope[MaterialListItem].
     return Response(
-        orjson.dumps({
-            "data": items,
-            "meta": {"total": total, "next_cursor": next_cursor, "facets": facet_counts},
-            "links": {"self": links.self, "next": links.next},
-        }),
+        orjson.dumps(
+            {
+                "data": items,
+                "meta": {"total": total, "next_cursor": next_cursor, "facets": facet_counts},
+                "links": {"self": links.self, "next": links.next},
+            }
+        ),
         media_type="application/json",
     )
 

@@ -45,8 +45,13 @@ def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[s
         "degradable": degradable,
         "applications": applications,
         "summary": {
-            key: {"min": low, "max": high, "typical": typical,
-                  "unit": _CANONICAL_UNITS.get(key, ""), "count": n}
+            key: {
+                "min": low,
+                "max": high,
+                "typical": typical,
+                "unit": _CANONICAL_UNITS.get(key, ""),
+                "count": n,
+            }
             for key, low, high, typical, n in summaries
         },
         "updated_at": updated_at.isoformat().replace("+00:00", "Z"),

@@ -36,7 +36,8 @@ def totals(
     where: list[ColumnElement[bool]],
 ) -> tuple[int, dict[str, dict[str, int]] | None]:
     """(total, facets) of a search, from the cache when no write happened since."""
-    key = (str(session.get_bind().engine.url), fingerprint, tuple(facet_names), data_version(session))
+    database = str(session.get_bind().engine.url)
+    key = (database, fingerprint, tuple(facet_names), data_version(session))
     with _lock:
         found = _cache.get(key)
         if found is not None:

@@ -133,8 +133,11 @@ def page(
 
 
 def _page_by_property(
-    session: Session, query: SearchQuery, where: list[ColumnElement[bool]],
-    after: list[Any] | None, limit: int,
+    session: Session,
+    query: SearchQuery,
+    where: list[ColumnElement[bool]],
+    after: list[Any] | None,
+    limit: int,
 ) -> tuple[list[Any], list[Any]]:
     """Sort by a property's typical value, materials without it last, in two phases.
 
@@ -212,9 +215,12 @@ def page_extras(
             applications[mid].append(application)
         for row in session.execute(
             select(
-                PropertySummary.material_id, PropertySummary.property_key,
-                PropertySummary.canonical_min, PropertySummary.canonical_max,
-                PropertySummary.typical, PropertySummary.value_count,
+                PropertySummary.material_id,
+                PropertySummary.property_key,
+                PropertySummary.canonical_min,
+                PropertySummary.canonical_max,
+                PropertySummary.typical,
+                PropertySummary.value_count,
             )
             .where(PropertySummary.material_id.in_(ids))
             .order_by(PropertySummary.material_id, PropertySummary.property_key)
