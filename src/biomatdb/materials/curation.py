@@ -59,9 +59,7 @@ def check_status_right(principal: Principal, raw: Any) -> None:
 
 def current_etag(session: Session, material: Material) -> str:
     """The ETag of the latest version as an authenticated GET shows it."""
-    return etag_of(
-        material_view(session, material, latest=True).model_dump(mode="json", by_alias=True)
-    )
+    return etag_of(material_view(session, material, latest=True))
 
 
 def check_if_match(session: Session, material: Material, if_match: str | None) -> None:

@@ -54,22 +54,6 @@ def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
     return conversion.apply(given_min), conversion.apply(given_max)
 
 
-def summarize(entry: MaterialIn) -> dict[str, tuple[float, float, float, int]]:
-    """Per property: (min, max, typical, count) in canonical units."""
-    per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for value in entry.properties:
-        per_property[value.property].append(canonical_interval(value))
-    return {
-        key: (
-            min(lo for lo, _ in intervals),
-            max(hi for _, hi in intervals),
-            typical_value(intervals),
-            len(intervals),
-        )
-        for key, intervals in per_property.items()
-    }
-
-
 def project(
     session: Session,
     targets: Sequence[tuple[int, MaterialIn, int, str]],

@@ -15,20 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from biomatdb import catalogue
-from biomatdb.bundles.schemas import MaterialIn
-from biomatdb.materials.projection import canonical_interval, summarize
+from biomatdb import catalogue, units
+from biomatdb.materials.projection import typical_value
 from biomatdb.materials.schemas import (
-    BiocompatibilityOut,
-    CanonicalOut,
-    ComponentOut,
-    MaterialOut,
     OrganizationRef,
-    PropertySummaryOut,
-    PropertyValueOut,
     ReferenceOut,
-    RegulatoryOut,
-    SupplierOut,
 )
 from biomatdb.models import Organization, Reference
 
@@ -99,19 +90,37 @@ def organization_ref(organization: Organization | None) -> OrganizationRef | Non
     )
 
 
-def summary_out(entry: MaterialIn) -> dict[str, PropertySummaryOut]:
-    """``summary``: per property, min / max / typical in the canonical unit."""
-    out = {}
-    for key, (low, high, typical, count) in sorted(summarize(entry).items()):
-        definition = catalogue.get(key)
-        out[key] = PropertySummaryOut(
-            min=low,
-            max=high,
-            typical=typical,
-            count=count,
-            unit=definition.canonical_unit if definition else "",
-        )
-    return out
+def reference_json(reference: Reference | None) -> dict[str, Any] | None:
+    """A reference, expanded, in wire form."""
+    if reference is None:
+        return None
+    return {
+        "id": reference.slug,
+        "citation": reference.citation,
+        "doi": reference.doi,
+        "year": reference.year,
+        "pmid": reference.pmid,
+        "url": reference.url,
+    }
+
+
+def organization_json(organization: Organization | None) -> dict[str, Any] | None:
+    """An organization, briefly, in wire form."""
+    if organization is None:
+        return None
+    return {
+        "id": organization.slug,
+        "name": organization.name,
+        "kind": organization.kind,
+        "country": organization.country,
+    }
+
+
+_CANONICAL_UNITS = {p.key: p.canonical_unit for p in catalogue.CATALOGUE}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def render(
@@ -122,86 +131,109 @@ def render(
     created_at: datetime,
     updated_at: datetime,
     links: Links,
-) -> MaterialOut:
-    """A stored entry as the whole material, sources and organizations expanded."""
-    material = MaterialIn.model_validate({**entry, "status": status})
+) -> dict[str, Any]:
+    """A stored entry as the whole material in wire form (the shape of ``MaterialOut``),
+    sources and organizations expanded.
+
+    Built as plain data from the stored entry, which was validated when it was
+    written: rendering is on the hot path of every detail request.
+    """
     refs, orgs = links.references, links.organizations
 
-    def source(slug: str | None) -> ReferenceOut | None:
-        return reference_out(refs.get(slug)) if slug else None
+    def source(slug: str | None) -> dict[str, Any] | None:
+        return reference_json(refs.get(slug)) if slug else None
 
     properties = []
-    for value in material.properties:
-        low, high = canonical_interval(value)
-        definition = catalogue.get(value.property)
+    intervals: dict[str, list[tuple[float, float]]] = {}
+    for value in entry.get("properties") or []:
+        key = value["property"]
+        conversion = units.conversion(value["unit"], key)
+        given = value.get("value")
+        if given is not None:
+            low = high = conversion.apply(given)
+        else:
+            lo_given = value["min"] if value.get("min") is not None else value["max"]
+            hi_given = value["max"] if value.get("max") is not None else value["min"]
+            low, high = conversion.apply(lo_given), conversion.apply(hi_given)
+        intervals.setdefault(key, []).append((low, high))
         properties.append(
-            PropertyValueOut(
-                property=value.property,
-                value=value.value,
-                min=value.min,
-                max=value.max,
-                unit=value.unit,
-                qualifier=value.qualifier.value,
-                uncertainty=value.uncertainty,
-                specimen=value.specimen,
-                method=value.method,
-                conditions=value.conditions,
-                source=source(value.source),
-                canonical=CanonicalOut(
-                    min=low, max=high, unit=definition.canonical_unit if definition else ""
-                ),
-            )
+            {
+                "property": key,
+                "value": given,
+                "min": value.get("min"),
+                "max": value.get("max"),
+                "unit": value["unit"],
+                "qualifier": value.get("qualifier") or "=",
+                "uncertainty": value.get("uncertainty"),
+                "specimen": value.get("specimen"),
+                "method": value.get("method"),
+                "conditions": value.get("conditions"),
+                "source": source(value.get("source")),
+                "canonical": {"min": low, "max": high, "unit": _CANONICAL_UNITS.get(key, "")},
+            }
         )
-    return MaterialOut(
-        id=material.id,
-        name=material.name,
-        synonyms=list(material.synonyms),
-        material_class=material.material_class.value,
-        subclass=material.subclass,
-        description=material.description,
-        degradable=material.degradable,
-        composition=[
-            ComponentOut(component=c.component, fraction=c.fraction, basis=c.basis.value)
-            for c in material.composition
+    summary = {
+        key: {
+            "min": min(lo for lo, _ in found),
+            "max": max(hi for _, hi in found),
+            "typical": typical_value(found),
+            "unit": _CANONICAL_UNITS.get(key, ""),
+            "count": len(found),
+        }
+        for key, found in sorted(intervals.items())
+    }
+    return {
+        "id": entry["id"],
+        "name": entry["name"],
+        "synonyms": list(entry.get("synonyms") or []),
+        "class": entry["class"],
+        "subclass": entry.get("subclass"),
+        "description": entry.get("description"),
+        "degradable": entry.get("degradable"),
+        "composition": [
+            {"component": c["component"], "fraction": c["fraction"], "basis": c["basis"]}
+            for c in entry.get("composition") or []
         ],
-        applications=[a.value for a in material.applications],
-        properties=properties,
-        summary=summary_out(material),
-        biocompatibility=[
-            BiocompatibilityOut(
-                endpoint=b.endpoint.value,
-                standard=b.standard,
-                result=b.result.value,
-                source=source(b.source),
-            )
-            for b in material.biocompatibility
+        "applications": list(entry.get("applications") or []),
+        "properties": properties,
+        "summary": summary,
+        "biocompatibility": [
+            {
+                "endpoint": b["endpoint"],
+                "standard": b.get("standard"),
+                "result": b["result"],
+                "source": source(b.get("source")),
+            }
+            for b in entry.get("biocompatibility") or []
         ],
-        regulatory=[
-            RegulatoryOut(
-                jurisdiction=r.jurisdiction.value,
-                pathway=r.pathway,
-                status=r.status.value,
-                identifier=r.identifier,
-                device_class=r.device_class,
-                product_code=r.product_code,
-                device_name=r.device_name,
-                decision_date=r.decision_date,
-                organization=organization_ref(orgs.get(r.organization)) if r.organization else None,
-                source=source(r.source),
-            )
-            for r in material.regulatory
+        "regulatory": [
+            {
+                "jurisdiction": r["jurisdiction"],
+                "pathway": r.get("pathway"),
+                "status": r["status"],
+                "identifier": r.get("identifier"),
+                "device_class": r.get("device_class"),
+                "product_code": r.get("product_code"),
+                "device_name": r.get("device_name"),
+                "decision_date": r.get("decision_date"),
+                "organization": organization_json(orgs.get(r["organization"]))
+                if r.get("organization")
+                else None,
+                "source": source(r.get("source")),
+            }
+            for r in entry.get("regulatory") or []
         ],
-        suppliers=[
-            SupplierOut(
-                organization=organization_ref(orgs[s.organization]),
-                trade_name=s.trade_name,
-                grade=s.grade,
-                form=s.form,
-            )
-            for s in material.suppliers
+        "suppliers": [
+            {
+                "organization": organization_json(orgs.get(s["organization"])),
+                "trade_name": s.get("trade_name"),
+                "grade": s.get("grade"),
+                "form": s.get("form"),
+            }
+            for s in entry.get("suppliers") or []
         ],
-        status=status,
-        version=version,
-        created_at=created_at,
-        updated_at=updated_at,
-    )
+        "status": status,
+        "version": version,
+        "created_at": _iso(created_at),
+        "updated_at": _iso(updated_at),
+    }

@@ -146,7 +146,7 @@ def get_material(
     latest = principal is not None
     material = service.get_material(session, material_id, latest=latest)
     view = service.material_view(session, material, latest=latest)
-    return json_with_etag(request, service.as_json_ready(view))
+    return json_with_etag(request, view)
 
 
 WRITE_RESPONSES = {
@@ -178,9 +178,7 @@ def _written(
     headers: dict[str, str] | None = None,
 ) -> Response:
     view = service.material_view(session, material, latest=True)
-    return json_with_etag(
-        request, service.as_json_ready(view), status_code=status_code, headers=headers
-    )
+    return json_with_etag(request, view, status_code=status_code, headers=headers)
 
 
 @router.post(
@@ -372,6 +370,4 @@ def material_version(
             f"{material.latest_version} exist"
         )
     row = service.version_row(session, material, number)
-    return json_with_etag(
-        request, service.as_json_ready(service.render_version(session, material, row))
-    )
+    return json_with_etag(request, service.render_version(session, material, row))

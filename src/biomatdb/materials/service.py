@@ -10,9 +10,6 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
 from biomatdb.materials.render import load_links, render
-from biomatdb.materials.schemas import (
-    MaterialOut,
-)
 from biomatdb.models import Material, MaterialVersion
 from biomatdb.search import counts, cursor, repository
 from biomatdb.search.params import SearchQuery
@@ -94,14 +91,14 @@ def version_row(session: Session, material: Material, version: int) -> MaterialV
     return row
 
 
-def material_view(session: Session, material: Material, *, latest: bool) -> MaterialOut:
+def material_view(session: Session, material: Material, *, latest: bool) -> dict[str, Any]:
     """The whole material as the caller may see it: the latest or the public version."""
     number = material.latest_version if latest else material.version
     row = version_row(session, material, number)
     return render_version(session, material, row)
 
 
-def render_version(session: Session, material: Material, row: MaterialVersion) -> MaterialOut:
+def render_version(session: Session, material: Material, row: MaterialVersion) -> dict[str, Any]:
     """One version, whole."""
     return render(
         row.entry,
@@ -111,8 +108,3 @@ def render_version(session: Session, material: Material, row: MaterialVersion) -
         updated_at=row.created_at,
         links=load_links(session, [row.entry]),
     )
-
-
-def as_json_ready(model: Any) -> Any:
-    """Dump a wire model by alias (``class``), as JSON-compatible data."""
-    return model.model_dump(mode="json", by_alias=True)
