@@ -143,10 +143,10 @@ def get_material(
     Anonymous callers see the published version; a key sees the latest version,
     drafts included. The ETag is what PUT and PATCH expect in If-Match.
     """
-    latest = principal is not None
-    material = service.get_material(session, material_id, latest=latest)
-    view = service.material_view(session, material, latest=latest)
-    return json_with_etag(request, view)
+    if principal is None:
+        return json_with_etag(request, service.public_view(session, material_id))
+    material = service.get_material(session, material_id, latest=True)
+    return json_with_etag(request, service.material_view(session, material, latest=True))
 
 
 WRITE_RESPONSES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
@@ -108,3 +108,25 @@ def render_version(session: Session, material: Material, row: MaterialVersion) -
         updated_at=row.created_at,
         links=load_links(session, [row.entry]),
     )
+
+
+def public_view(session: Session, slug: str) -> dict[str, Any]:
+    """The published version of a material, whole, in one query plus its links (the
+    anonymous detail request: Core rows, no ORM objects)."""
+    row = session.execute(
+        select(
+            Material.created_at, MaterialVersion.entry, MaterialVersion.status,
+            MaterialVersion.version, MaterialVersion.created_at,
+        )
+        .join(MaterialVersion, and_(MaterialVersion.material_id == Material.id,
+                                    MaterialVersion.version == Material.version))
+        .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(
+            f"no published material has id {slug!r}; search /api/v1/materials for the ids "
+            "that exist"
+        )
+    created_at, entry, status, version, updated_at = row
+    return render(entry, status=status, version=version, created_at=created_at,
+                  updated_at=updated_at, links=load_links(session, [entry]))
