@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+import orjson
+from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from biomatdb.settings import get_settings, normalize_database_url
@@ -106,3 +107,37 @@ def session_scope(
         raise
     finally:
         session.close()
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows with one driver-level ``executemany`` per chunk.
+
+    The hot path of large imports: it skips SQLAlchemy's per-row parameter
+    processing (a third of the import time) and serialises JSON columns with
+    orjson. Every row must have the keys of the first one.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    postgres = connection.dialect.name == "postgresql"
+    marks = ", ".join(
+        ("%s::jsonb" if name in json_columns else "%s") if postgres else "?" for name in columns
+    )
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+    dumps = orjson.dumps
+    encode = [
+        (lambda v: None if v is None else dumps(v).decode()) if name in json_columns else None
+        for name in columns
+    ]
+    tuples = [
+        tuple(
+            row[name] if fn is None else fn(row[name])
+            for name, fn in zip(columns, encode, strict=True)
+        )
+        for row in rows
+    ]
+    for start in range(0, len(tuples), 10_000):
+        connection.exec_driver_sql(statement, tuples[start : start + 10_000])

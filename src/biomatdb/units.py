@@ -68,6 +68,8 @@ class Conversion:
 
     def apply(self, value: float) -> float:
         """Convert one value, rounded to 12 significant digits to drop float noise."""
+        if self.scale == 1.0 and self.offset == 0.0:  # the canonical unit: no arithmetic
+            return float(value)
         return round_significant(value * self.scale + self.offset)
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
 from biomatdb import units
 from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn
+from biomatdb.db import bulk_insert
 from biomatdb.models import (
     BiocompatibilityResultRow,
     CompositionComponent,
@@ -256,9 +256,7 @@ def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> in
                 }
             )
     for model, model_rows in rows.items():
-        for start in range(0, len(model_rows), 5000):
-            # Core executemany: the ORM's bulk path would add per-row bookkeeping.
-            session.execute(sql_insert(table_of(model)), model_rows[start : start + 5000])
+        bulk_insert(session, table_of(model), model_rows)
     return len(rows[PropertyValue])
 
 

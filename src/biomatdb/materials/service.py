@@ -115,11 +115,19 @@ def public_view(session: Session, slug: str) -> dict[str, Any]:
     anonymous detail request: Core rows, no ORM objects)."""
     row = session.execute(
         select(
-            Material.created_at, MaterialVersion.entry, MaterialVersion.status,
-            MaterialVersion.version, MaterialVersion.created_at,
+            Material.created_at,
+            MaterialVersion.entry,
+            MaterialVersion.status,
+            MaterialVersion.version,
+            MaterialVersion.created_at,
         )
-        .join(MaterialVersion, and_(MaterialVersion.material_id == Material.id,
-                                    MaterialVersion.version == Material.version))
+        .join(
+            MaterialVersion,
+            and_(
+                MaterialVersion.material_id == Material.id,
+                MaterialVersion.version == Material.version,
+            ),
+        )
         .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
     ).one_or_none()
     if row is None:
@@ -128,5 +136,11 @@ def public_view(session: Session, slug: str) -> dict[str, Any]:
             "that exist"
         )
     created_at, entry, status, version, updated_at = row
-    return render(entry, status=status, version=version, created_at=created_at,
-                  updated_at=updated_at, links=load_links(session, [entry]))
+    return render(
+        entry,
+        status=status,
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
+        links=load_links(session, [entry]),
+    )

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.db import bulk_insert
 from biomatdb.errors import Conflict
 from biomatdb.materials import projection
 from biomatdb.models import Change, Material, MaterialVersion
@@ -182,12 +183,10 @@ def write_entries(
             )
             results.append(Written(entry.id, "updated", version, len(entry.properties)))
 
-    if versions:
-        session.execute(insert(table_of(MaterialVersion)), versions)
+    bulk_insert(session, table_of(MaterialVersion), versions)
     projection.project(session, targets_new, now=now, fresh=True)
     projection.project(session, targets_old, now=now)
-    if changes:
-        session.execute(insert(table_of(Change)), changes)
+    bulk_insert(session, table_of(Change), changes)
     session.flush()
     return results
 

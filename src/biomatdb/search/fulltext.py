@@ -24,6 +24,8 @@ MAX_QUERY_WORDS = 32
 
 def normalize(text_: str) -> str:
     """Lower-case, strip accents, and keep only words separated by single spaces."""
+    if text_.isascii():  # nothing to decompose (the common case, and the fast one)
+        return " ".join(_WORD.findall(text_.lower()))
     decomposed = unicodedata.normalize("NFKD", text_)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(stripped.casefold()))
