@@ -100,7 +100,7 @@ MIX: list[Query] = [
         "Sort by property, cursor walk of 5 pages",
         "sort=-prop:youngs_modulus",
         pages=5,
-        floor_order="ps.typical IS NULL, ps.typical DESC, m.slug",
+        floor_order="ps.typical DESC, m.slug",
     ),
     Query(
         "facets",
