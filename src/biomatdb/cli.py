@@ -24,6 +24,8 @@ keys_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 
+#: After an import that wrote this many property values, refresh planner statistics.
+LARGE_IMPORT = 5000
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "bundle.schema.json"
 
@@ -49,7 +51,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision")
 def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
     from biomatdb.bundles.reader import read_file
     from biomatdb.bundles.service import import_documents
-    from biomatdb.db import get_sessionmaker
+    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
 
     documents: list[tuple[str, Any]] = []
     decode_errors: list[dict[str, str]] = []
@@ -75,6 +77,8 @@ def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
         )
         if report.ok and not dry_run:
             session.commit()
+            if report.property_values_written >= LARGE_IMPORT:
+                refresh_statistics(get_engine())
         else:
             session.rollback()
     finally:
@@ -229,6 +233,10 @@ def synth(
 
         with session_scope(write=True) as session:
             report = import_documents(session, [("synth", bundle)], actor="synth")
+        if report.ok:
+            from biomatdb.db import get_engine, refresh_statistics
+
+            refresh_statistics(get_engine())
         _print_report(report.as_dict())
         if not report.ok:
             raise typer.Exit(code=1)

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.deps import SessionDep
 from biomatdb.auth.keys import ROLE_RANK, Principal, authenticate
 from biomatdb.errors import Forbidden, Unauthorized
 
 
-def optional_principal(request: Request, session: SessionDep) -> Principal | None:
-    """The caller's principal; None when no credentials are sent; 401 when they are bad."""
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller's principal; None when no credentials are sent; 401 when they are bad.
+
+    Anonymous reads, the common case, cost no database work and no thread hop.
+    """
     header = request.headers.get("authorization")
     if header is None:
         return None
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("use 'Authorization: Bearer <api key>'")
-    principal = authenticate(session, key.strip())
-    # End the lookup's read transaction: a request that then waits (for its body,
-    # for the write lock) must not pin a pooled connection meanwhile.
-    session.commit()
+
+    def lookup() -> Principal | None:
+        principal = authenticate(session, key.strip())
+        # End the lookup's read transaction: a request that then waits (for its
+        # body, for the write lock) must not pin a pooled connection meanwhile.
+        session.commit()
+        return principal
+
+    principal = await run_in_threadpool(lookup)
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     return principal
@@ -32,11 +41,11 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def require(role: str) -> Callable[[Principal | None], Principal]:
+def require(role: str) -> Callable[[Principal | None], Coroutine[Any, Any, Principal]]:
     """A dependency that admits keys with at least ``role``'s rights."""
     rank = ROLE_RANK[role]
 
-    def check(principal: OptionalPrincipal) -> Principal:
+    async def check(principal: OptionalPrincipal) -> Principal:
         if principal is None:
             raise Unauthorized(f"this needs an API key with role {role} or above")
         if ROLE_RANK[principal.role] < rank:

@@ -43,10 +43,11 @@ def entry_payload(entry: MaterialIn) -> dict[str, Any]:
     return entry.model_dump(mode="json", by_alias=True, exclude=NOT_CONTENT)
 
 
-def content_hash(entry: MaterialIn) -> str:
-    """A stable hash of an entry's content and status."""
-    payload = {**entry_payload(entry), "status": entry.status.value}
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def content_hash(entry: MaterialIn, payload: dict[str, Any] | None = None) -> str:
+    """A stable hash of an entry's content and status (``payload``: its stored form,
+    when the caller has it already)."""
+    content = {**(payload or entry_payload(entry)), "status": entry.status.value}
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +99,13 @@ def write_entries(
     now = now or utcnow()
     states = _states(session, [e.id for e in entries])
     results: list[Written] = []
+    payloads: dict[str, dict[str, Any]] = {}
     created: list[tuple[MaterialIn, str]] = []
     updated: list[tuple[MaterialIn, str, _State]] = []
     for entry in entries:
-        digest = content_hash(entry)
+        payload = entry_payload(entry)
+        payloads[entry.id] = payload
+        digest = content_hash(entry, payload)
         state = states.get(entry.id)
         if state is None:
             created.append((entry, digest))
@@ -139,7 +143,11 @@ def write_entries(
         for entry, digest in created:
             mid = ids[entry.id]
             status = entry.status.value
-            versions.append(_version_row(mid, 1, entry, digest, actor, now, diff=None))
+            versions.append(
+                _version_row(
+                    mid, 1, entry, digest, actor, now, diff=None, payload=payloads[entry.id]
+                )
+            )
             changes.append(
                 _change_row(
                     now,
@@ -162,9 +170,13 @@ def write_entries(
             version = state.latest_version + 1
             status = entry.status.value
             public = state.status == PUBLISHED
-            payload = entry_payload(entry)
+            payload = payloads[entry.id]
             diff = field_diff(previous.get((state.id, state.latest_version)), payload)
-            versions.append(_version_row(state.id, version, entry, digest, actor, now, diff=diff))
+            versions.append(
+                _version_row(
+                    state.id, version, entry, digest, actor, now, diff=diff, payload=payload
+                )
+            )
             values: dict[str, Any] = {"content_hash": digest, "latest_version": version}
             if status == PUBLISHED:
                 values["published_version"] = version
@@ -200,12 +212,13 @@ def _version_row(
     now: datetime,
     *,
     diff: list[dict[str, Any]] | None,
+    payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "material_id": material_id,
         "version": version,
         "status": entry.status.value,
-        "entry": entry_payload(entry),
+        "entry": payload if payload is not None else entry_payload(entry),
         "content_hash": digest,
         "created_at": now,
         "created_by": actor,

@@ -22,6 +22,7 @@ from biomatdb.search import repository
 _MAX_ENTRIES = 512
 _cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, dict[str, int]] | None]] = OrderedDict()
 _lock = Lock()
+_computing: dict[tuple[Any, ...], Lock] = {}
 
 
 def data_version(session: Session) -> int:
@@ -43,12 +44,21 @@ def totals(
         if found is not None:
             _cache.move_to_end(key)
             return found
-    total = repository.total(session, where)
-    facets = repository.facets(session, facet_names, where) if facet_names else None
-    with _lock:
-        _cache[key] = (total, facets)
-        while len(_cache) > _MAX_ENTRIES:
-            _cache.popitem(last=False)
+        # One computation per key: concurrent requests for the same counts wait for
+        # it instead of all counting at once (a stampede after every write).
+        key_lock = _computing.setdefault(key, Lock())
+    with key_lock:
+        with _lock:
+            found = _cache.get(key)
+        if found is not None:
+            return found
+        total = repository.total(session, where)
+        facets = repository.facets(session, facet_names, where) if facet_names else None
+        with _lock:
+            _cache[key] = (total, facets)
+            _computing.pop(key, None)
+            while len(_cache) > _MAX_ENTRIES:
+                _cache.popitem(last=False)
     return total, facets
 
 
@@ -56,3 +66,4 @@ def clear() -> None:
     """Forget every cached count (benchmarks measure the cold path with it)."""
     with _lock:
         _cache.clear()
+        _computing.clear()
