@@ -147,10 +147,15 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def refresh_statistics(engine: Engine) -> None:
-    """Let the query planner see the data after a large write (ANALYZE).
+    """Let PostgreSQL's planner see the data after a large write (ANALYZE).
 
     Without statistics PostgreSQL plans a freshly loaded database as if it were
-    empty (nested loops over 100,000 rows); SQLite picks indexes better too.
+    empty (nested loops over 100,000 rows, 0.5 s for a property range at 10,000
+    materials). SQLite is left alone: measured on this schema, its planner
+    chooses worse indexes with ``sqlite_stat1`` than without (the property sort
+    went from 9 ms to 55 ms).
     """
+    if engine.dialect.name != "postgresql":
+        return
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
