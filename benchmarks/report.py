@@ -15,7 +15,9 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Produced by `make bench` (`python -m benchmarks`); do not edit by hand.",
+        "Produced by `make bench` (`python -m benchmarks`); do not edit by hand. What was "
+        "changed to get here, and why the targets that are missed are missed (with the "
+        "profiles): [performance.md](performance.md).",
         "",
         "## Machine and versions",
         "",

@@ -108,8 +108,11 @@ class PostgresTsvector:
 
     def remove(self, session: Session, material_ids: Iterable[int]) -> None:
         ids = list(material_ids)
-        if ids:
-            session.execute(delete(_pg_fts).where(_pg_fts.c.material_id.in_(ids)))
+        # In chunks: a statement takes at most 65,535 parameters.
+        for start in range(0, len(ids), 5000):
+            session.execute(
+                delete(_pg_fts).where(_pg_fts.c.material_id.in_(ids[start : start + 5000]))
+            )
 
     def matching(self, query_words: list[str]) -> ColumnElement[bool]:
         from biomatdb.models import Material
