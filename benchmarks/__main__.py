@@ -471,12 +471,14 @@ def load_test(
         # Steady state: every worker has answered each query of the mix once (and so
         # holds its counts) before the measurement starts.
         with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as warm:
-            for _ in range(4 * workers):
+            for _ in range(10 * workers):
                 for path in paths:
                     warm.get(path).raise_for_status()
         out = subprocess.run(
             [
                 "wrk",
+                "--timeout",
+                "10s",
                 "-t2",
                 "-c16",
                 f"-d{seconds}s",

@@ -108,8 +108,9 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
             "",
             "## Load",
             "",
-            "wrk (2 threads, 16 connections) cycling through the search mix against "
-            "`biomatdb serve --workers <cores>`.",
+            "wrk (2 threads, 16 connections, 10 s timeout) cycling through the search mix "
+            "against `biomatdb serve --workers <cores>`, after a warm-up in which every "
+            "worker has answered each query (steady state: counts cached).",
             "",
             "| database | materials | workers | duration | requests/s | p50 | p99 | errors | "
             "peak RSS (all workers) |",
