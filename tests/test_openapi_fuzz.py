@@ -83,13 +83,13 @@ READ_OPERATIONS = {
 # --- the app, bound to the test's session -----------------------------------------------
 
 
-def fuzz_config() -> schemathesis.Config:
+def fuzz_config(seed: int = SEED, max_examples: int = MAX_EXAMPLES) -> schemathesis.Config:
     """Bounded, reproducible generation (positive and negative data)."""
     return schemathesis.Config.from_dict(
         {
-            "seed": SEED,
+            "seed": seed,
             "generation": {
-                "max-examples": MAX_EXAMPLES,
+                "max-examples": max_examples,
                 "deterministic": True,
                 "database": "none",
             },

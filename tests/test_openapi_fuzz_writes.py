@@ -46,6 +46,7 @@ from biomatdb.api.deps import get_session
 from biomatdb.api.wire import Problem
 from biomatdb.auth.keys import create_key
 from tests.conftest import auth
+from tests.test_openapi_fuzz import fuzz_config as read_fuzz_config
 
 MAX_EXAMPLES = 30
 SEED = 20240518
@@ -61,19 +62,6 @@ WRITE_OPERATIONS = {
 }
 
 
-def fuzz_config() -> schemathesis.Config:
-    return schemathesis.Config.from_dict(
-        {
-            "seed": SEED,
-            "generation": {
-                "max-examples": MAX_EXAMPLES,
-                "deterministic": True,
-                "database": "none",
-            },
-        }
-    )
-
-
 @schemathesis.serializer("application/x-ndjson")
 def ndjson(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
     """The import's NDJSON body is documented as a string: send it as it is."""
@@ -82,7 +70,9 @@ def ndjson(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
 
 
 FUZZ_APP = create_app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", FUZZ_APP, config=fuzz_config())
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", FUZZ_APP, config=read_fuzz_config(SEED, MAX_EXAMPLES)
+)
 
 
 #: The curator key of the running test (a fixture argument would trip Hypothesis'

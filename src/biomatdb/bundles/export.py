@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from biomatdb.materials.render import reference_json
 from biomatdb.models import Material, MaterialVersion, Organization, Reference
+from biomatdb.models.history import shown_version
 from biomatdb.vocab import MaterialStatus
 
 _PAGE = 1000
@@ -55,13 +57,7 @@ def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
                 MaterialVersion.entry,
                 MaterialVersion.created_at,
             )
-            .join(
-                MaterialVersion,
-                and_(
-                    MaterialVersion.material_id == Material.id,
-                    MaterialVersion.version == Material.version,
-                ),
-            )
+            .join(MaterialVersion, shown_version())
             .where(Material.status == MaterialStatus.published.value, Material.id > last)
             .order_by(Material.id)
             .limit(_PAGE)
@@ -76,17 +72,10 @@ def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def reference_entry(reference: Reference) -> dict[str, Any]:
-    """A reference (bundle form)."""
-    return clean_entry(
-        {
-            "id": reference.slug,
-            "citation": reference.citation,
-            "doi": reference.doi,
-            "year": reference.year,
-            "pmid": reference.pmid,
-            "url": reference.url,
-        }
-    )
+    """A reference (bundle form: the wire form without nulls)."""
+    data = reference_json(reference)
+    assert data is not None
+    return clean_entry(data)
 
 
 def organization_entry(organization: Organization) -> dict[str, Any]:

@@ -30,9 +30,6 @@ class ParsedBundle:
     references: list[ReferenceIn] = field(default_factory=list)
     organizations: list[OrganizationIn] = field(default_factory=list)
     materials: list[MaterialIn] = field(default_factory=list)
-    #: Canonical intervals of each material's property values, parallel to
-    #: ``materials[i].properties`` (computed once, reused by the writer).
-    canonical: list[list[tuple[float, float]]] = field(default_factory=list)
     problems: list[FieldProblem] = field(default_factory=list)
     #: Every id the bundle declares, including those of malformed entries, so a
     #: malformed reference does not also produce "unknown source" errors.
@@ -161,7 +158,6 @@ def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
     )
 
     problems = result.problems
-    result.canonical = [[] for _ in result.materials]
     for index, material in materials:
         base = join("materials", index)
         published = material.status == MaterialStatus.published
@@ -175,11 +171,9 @@ def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
                     )
                 )
             seen_apps.add(application)
-        intervals = result.canonical[index]
         for i, value in enumerate(material.properties):
             path = join(base, "properties", i)
-            interval = check_property_value(value, path, problems)
-            intervals.append(interval or (0.0, 0.0))
+            check_property_value(value, path, problems)
             _check_source(value, path, published, refs, None, problems)
         for i, bio in enumerate(material.biocompatibility):
             if bio.source and bio.source not in refs:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue, units
 from biomatdb.materials.projection import typical_value
 from biomatdb.materials.schemas import (
-    OrganizationRef,
     ReferenceOut,
 )
 from biomatdb.models import Organization, Reference
@@ -65,29 +64,9 @@ def load_links(session: Session, entries: Iterable[dict[str, Any]]) -> Links:
 
 
 def reference_out(reference: Reference | None) -> ReferenceOut | None:
-    """A reference, expanded."""
-    if reference is None:
-        return None
-    return ReferenceOut(
-        id=reference.slug,
-        citation=reference.citation,
-        doi=reference.doi,
-        year=reference.year,
-        pmid=reference.pmid,
-        url=reference.url,
-    )
-
-
-def organization_ref(organization: Organization | None) -> OrganizationRef | None:
-    """An organization, briefly."""
-    if organization is None:
-        return None
-    return OrganizationRef(
-        id=organization.slug,
-        name=organization.name,
-        kind=organization.kind,
-        country=organization.country,
-    )
+    """A reference, expanded, as a wire model (for the routers that return models)."""
+    data = reference_json(reference)
+    return None if data is None else ReferenceOut(**data)
 
 
 def reference_json(reference: Reference | None) -> dict[str, Any] | None:

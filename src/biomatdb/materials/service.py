@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
 from biomatdb.materials.render import load_links, render
 from biomatdb.models import Material, MaterialVersion
+from biomatdb.models.history import shown_version
 from biomatdb.search import counts, cursor, repository
 from biomatdb.search.params import SearchQuery
 from biomatdb.vocab import MaterialStatus
@@ -121,13 +122,7 @@ def public_view(session: Session, slug: str) -> dict[str, Any]:
             MaterialVersion.version,
             MaterialVersion.created_at,
         )
-        .join(
-            MaterialVersion,
-            and_(
-                MaterialVersion.material_id == Material.id,
-                MaterialVersion.version == Material.version,
-            ),
-        )
+        .join(MaterialVersion, shown_version())
         .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
     ).one_or_none()
     if row is None:

@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from biomatdb.models.base import Base, utcnow
+from biomatdb.models.material import Material
 
 
 class MaterialVersion(Base):
@@ -69,3 +80,11 @@ class Change(Base):
     note: Mapped[str | None] = mapped_column(Text)
     #: For references and organizations: the entry as written.
     entry: Mapped[dict[str, Any] | None]
+
+
+def shown_version() -> ColumnElement[bool]:
+    """Join condition from ``materials`` to the version its projection shows (the
+    public version of a published material)."""
+    return and_(
+        MaterialVersion.material_id == Material.id, MaterialVersion.version == Material.version
+    )
