@@ -74,6 +74,7 @@ def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
             documents,
             dry_run=dry_run,
             progress=lambda line: typer.echo(line, err=True),
+            fresh_write_transaction=True,
         )
         if report.ok and not dry_run:
             session.commit()

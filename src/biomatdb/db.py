@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,11 +13,21 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Engine, Table, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from biomatdb.errors import ServiceUnavailable
 from biomatdb.settings import get_settings, normalize_database_url
 
 WRITE_OPTION = "biomatdb_write"
+#: Engine execution options of a bounded engine (the API's): seconds per statement,
+#: and seconds a writer waits for the write lock.
+TIMEOUT_OPTION = "biomatdb_query_timeout"
+LOCK_TIMEOUT_OPTION = "biomatdb_lock_timeout"
+#: SQLite calls the progress handler every this many virtual-machine instructions
+#: (about every few hundred microseconds): the granularity of its query timeout.
+_PROGRESS_STEPS = 20_000
+_NO_DEADLINE = math.inf
 #: Room for every worker thread (anyio's 40) to hold a connection while writers
 #: queue for the write lock, so that waiting writers never exhaust the pool.
 POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 40}
@@ -22,11 +35,46 @@ POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 40}
 WRITE_LOCK_KEY = 0x62696F6D  # "biom"
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _json_int(digits: str) -> int | float:
+    """Integers as JSON holds them, except those no 64-bit integer holds.
+
+    PostgreSQL's jsonb prints the float 2e19 as ``20000000000000000000``; read back
+    as a Python int it could not be serialised again (orjson stops at 64 bits).
+    No field of a bundle is an integer of 16 digits or more, so those are floats.
+    """
+    return int(digits) if len(digits) < 16 else float(digits)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """The JSON deserializer of every engine (see :func:`_json_int`)."""
+    return json.loads(text, parse_int=_json_int)
+
+
+def _sqlite_connect(
+    dbapi_connection: Any, record: Any, timeout: float | None, busy_ms: int
+) -> None:
     # Let SQLAlchemy, not the sqlite3 module, issue BEGIN: otherwise SAVEPOINT and
     # transactional DDL misbehave (SQLAlchemy's documented pysqlite recipe).
     dbapi_connection.isolation_level = None
-    _sqlite_pragmas(dbapi_connection)
+    _sqlite_pragmas(dbapi_connection, busy_ms)
+    if timeout:
+        # SQLite has no statement timeout: a progress handler interrupts a statement
+        # that runs past the deadline set when it started (see _sqlite_deadline).
+        deadline = [_NO_DEADLINE]
+        record.info["deadline"] = deadline
+        monotonic = time.monotonic
+
+        def interrupt() -> int:
+            return 1 if monotonic() > deadline[0] else 0
+
+        dbapi_connection.set_progress_handler(interrupt, _PROGRESS_STEPS)
+
+
+def _sqlite_deadline(conn: Any, *_args: Any) -> None:
+    deadline = conn.info.get("deadline")
+    if deadline is not None:
+        timeout = conn.get_execution_options().get(TIMEOUT_OPTION)
+        deadline[0] = time.monotonic() + timeout if timeout else _NO_DEADLINE
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -36,39 +84,91 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _sqlite_pragmas(dbapi_connection: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int = 10_000) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers run while the
     # importer writes; busy_timeout waits for a lock instead of failing at once.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` with the settings biomatdb needs on each backend."""
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    query_timeout: float | None = None,
+    lock_timeout: float | None = None,
+    statement_cache_size: int = 200,
+) -> Engine:
+    """An engine for ``url`` with the settings biomatdb needs on each backend.
+
+    ``query_timeout``: seconds any one statement may run (then it is cancelled and
+    the request answers 503); ``lock_timeout``: seconds a writer waits for the
+    write lock. ``None``: no limit (the CLI, which an operator runs).
+    ``statement_cache_size`` bounds SQLAlchemy's compiled-statement cache: each
+    distinct query shape is one entry, and large shapes take megabytes.
+    """
     url = normalize_database_url(url)
+    options: dict[str, Any] = {}
+    if query_timeout:
+        options[TIMEOUT_OPTION] = query_timeout
+    if lock_timeout:
+        options[LOCK_TIMEOUT_OPTION] = lock_timeout
+    common: dict[str, Any] = {
+        "echo": echo,
+        "json_deserializer": json_loads,
+        "query_cache_size": statement_cache_size,
+        "execution_options": options,
+        **POOL,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **POOL)
-        event.listen(engine, "connect", _sqlite_connect)
+        # The busy timeout is how long SQLite waits for the write lock.
+        busy_ms = int((lock_timeout or 10.0) * 1000)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, **common
+        )
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi_connection, record: _sqlite_connect(
+                dbapi_connection, record, query_timeout, busy_ms
+            ),
+        )
         event.listen(engine, "begin", _sqlite_begin)
+        if query_timeout:
+            event.listen(engine, "before_cursor_execute", _sqlite_deadline)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **POOL)
+    connect_args: dict[str, Any] = {}
+    if query_timeout:
+        # PostgreSQL cancels the statement itself, even when the client has gone.
+        connect_args["options"] = f"-c statement_timeout={int(query_timeout * 1000)}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **common)
 
 
 @lru_cache
-def get_engine() -> Engine:
-    """The process-wide engine for ``BIOMATDB_DATABASE_URL``."""
+def get_engine(*, bounded: bool = False) -> Engine:
+    """The process-wide engine for ``BIOMATDB_DATABASE_URL``.
+
+    ``bounded``: the API's engine, with the query and lock timeouts of the
+    settings; the CLI's (the default) has none, so long imports can run.
+    """
     settings = get_settings()
-    return make_engine(settings.database_url, echo=settings.echo_sql)
+    return make_engine(
+        settings.database_url,
+        echo=settings.echo_sql,
+        query_timeout=(settings.query_timeout_seconds or None) if bounded else None,
+        lock_timeout=(settings.lock_timeout_seconds or None) if bounded else None,
+        statement_cache_size=settings.statement_cache_size,
+    )
 
 
 @lru_cache
-def get_sessionmaker() -> sessionmaker[Session]:
-    """Sessions bound to :func:`get_engine`."""
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+def get_sessionmaker(*, bounded: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to :func:`get_engine` (``bounded``: the API's)."""
+    return sessionmaker(bind=get_engine(bounded=bounded), expire_on_commit=False)
 
 
 def begin_write(session: Session) -> None:
@@ -85,7 +185,23 @@ def begin_write(session: Session) -> None:
     else:
         connection = session.connection(execution_options={WRITE_OPTION: True})
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        lock_timeout = connection.get_execution_options().get(LOCK_TIMEOUT_OPTION)
+        if lock_timeout:
+            # A writer that cannot get the lock in time gives up (503 Retry-After)
+            # instead of holding a worker thread and a connection while it queues.
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout * 1000)}")
+        try:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        except DBAPIError as exc:
+            if overload_kind(exc) is None:
+                raise
+            # Waiting for the lock is never a slow query, whichever timeout fired first.
+            raise ServiceUnavailable(
+                "another write is in progress and this one waited too long for it; "
+                "nothing was written, retry shortly",
+                type_slug="write-busy",
+                retry_after=2,
+            ) from exc
 
 
 @contextmanager
@@ -159,3 +275,27 @@ def refresh_statistics(engine: Engine) -> None:
         return
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
+
+
+def overload_kind(exc: BaseException) -> str | None:
+    """``"timeout"`` when a statement was cancelled by the query timeout, ``"busy"``
+    when a writer gave up waiting for the write lock, else None.
+
+    The errors differ by backend: PostgreSQL's SQLSTATE 57014 (query_canceled) and
+    55P03 (lock_not_available); SQLite's "interrupted" (our progress handler) and
+    "database is locked" (busy timeout).
+    """
+    original = getattr(exc, "orig", None)
+    if original is None:
+        return None
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate == "57014":
+        return "timeout"
+    if sqlstate == "55P03":
+        return "busy"
+    message = str(original)
+    if message == "interrupted":
+        return "timeout"
+    if "database is locked" in message:
+        return "busy"
+    return None

@@ -107,3 +107,15 @@ class UnsupportedMediaType(BiomatdbError):
     status = 415
     type_slug = "unsupported-media-type"
     title = "Unsupported media type"
+
+
+class ServiceUnavailable(BiomatdbError):
+    """The request was stopped by a limit that protects the service (503)."""
+
+    status = 503
+    type_slug = "service-unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, type_slug: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.type_slug = type_slug

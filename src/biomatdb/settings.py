@@ -28,6 +28,33 @@ class Settings(BaseSettings):
     #: Largest request body accepted, in bytes (uploads over it get 413).
     max_body_bytes: int = 10 * 1024 * 1024
 
+    # --- limits that keep one request from holding the service (docs/security.md) ---
+    #: Longest a single SQL statement of a request may run, in seconds (0: no limit);
+    #: over it the request is a 503. The CLI (imports, exports) runs without it.
+    query_timeout_seconds: float = 5.0
+    #: Longest a write waits for the write lock, in seconds; then a 503 with Retry-After.
+    lock_timeout_seconds: float = 5.0
+    #: Most materials one HTTP import may carry (larger loads go through the CLI).
+    max_import_entries: int = 5000
+    #: Compiled-statement cache entries per engine (SQLAlchemy's ``query_cache_size``).
+    statement_cache_size: int = 200
+
+    # --- the HTTP server (``biomatdb serve``) ---
+    #: Largest request head (request line and headers), in bytes; over it: 431.
+    max_header_bytes: int = 16 * 1024
+    #: Longest a client may take to send a request head, in seconds; then 408.
+    header_timeout_seconds: float = 10.0
+    #: How long an idle keep-alive connection stays open, in seconds.
+    keep_alive_seconds: float = 5.0
+    #: Comma-separated addresses (or CIDR networks) of reverse proxies whose
+    #: X-Forwarded-For / X-Forwarded-Proto are believed; empty: none are.
+    trusted_proxies: str = ""
+    #: The public base URL (e.g. ``https://biomatdb.example.org``) used in ``links``;
+    #: empty: taken from the request when its Host is in ``allowed_hosts``.
+    public_base_url: str = ""
+    #: Comma-separated Host names answered without a public base URL; ``*``: any.
+    allowed_hosts: str = "localhost,127.0.0.1,[::1]"
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:

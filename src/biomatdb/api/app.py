@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from sqlalchemy import text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biomatdb import __version__
 from biomatdb.api import problems
@@ -77,6 +77,49 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+#: For every answer: JSON is never sniffed as HTML, never framed, sends no referrer.
+_COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+#: The API's answers are data: nothing in them may load or run anything.
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+#: Swagger UI and ReDoc (/docs, /redoc) load their scripts and styles from a CDN.
+_DOCS_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """ASGI middleware: hardening headers on every answer, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        csp = _DOCS_CSP if path.startswith(_DOCS_PATHS) else _API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *_COMMON_HEADERS,
+                    (b"content-security-policy", csp),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class ProblemType(BaseModel):
     type: str
     description: str
@@ -102,6 +145,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, limit=get_settings().max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: also on the answers of the others
     app.include_router(materials_router)
     app.include_router(imports_router)
     app.include_router(changes_router)

@@ -64,6 +64,14 @@ async def read_body(request: Request, *, accept: tuple[str, ...], limit: int) ->
         raise UnsupportedMediaType(
             f"send the body as {' or '.join(accept)} (Content-Type: {kind or 'missing'})"
         )
+    charset = _charset(request.headers.get("content-type", ""))
+    if charset is not None and charset not in ("utf-8", "utf8"):
+        # JSON exchanged between systems is UTF-8 (RFC 8259, section 8.1): a body
+        # declared otherwise would be misread, so it is refused, not guessed at.
+        raise UnsupportedMediaType(
+            f"the body must be UTF-8; Content-Type declares charset={charset}. "
+            "Send it as UTF-8 (or leave charset out)"
+        )
     try:
         return await request.body()
     except BodyTooLarge:
@@ -95,3 +103,12 @@ def decode_ndjson(data: bytes) -> dict[str, Any]:
     if problems:
         raise InvalidBundle("the NDJSON body has lines that are not JSON", errors=problems)
     return {"materials": materials}
+
+
+def _charset(content_type: str) -> str | None:
+    """The declared ``charset`` parameter, lower case, or None."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+import anyio
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from biomatdb.db import begin_write, get_sessionmaker
+from biomatdb.errors import ServiceUnavailable
+from biomatdb.settings import get_settings
+
+#: Writes of one process that may hold a worker thread at once. Writers are
+#: serialised by the database's write lock anyway; the others wait here, on the
+#: event loop, so that a burst of writes cannot take every thread from readers.
+WRITE_SLOTS = 2
 
 
 async def get_session() -> AsyncIterator[Session]:
@@ -19,7 +28,7 @@ async def get_session() -> AsyncIterator[Session]:
     costing the request two trips through the thread pool. Writes commit earlier,
     in :func:`run_write`.
     """
-    session = get_sessionmaker()()
+    session = get_sessionmaker(bounded=True)()
     try:
         yield session
         session.commit()
@@ -54,3 +63,27 @@ def run_write(session: Session, work: Callable[[], T]) -> T:
         session.rollback()
         raise
     return result
+
+
+async def in_write_slot(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work(*args)`` (which calls :func:`run_write`) in a worker thread, once one
+    of the process's write slots is free; 503 with Retry-After when none frees up
+    within the lock timeout."""
+    state = request.app.state
+    gate: anyio.Semaphore | None = getattr(state, "write_gate", None)
+    if gate is None:
+        gate = state.write_gate = anyio.Semaphore(WRITE_SLOTS)
+    timeout = get_settings().lock_timeout_seconds
+    with anyio.move_on_after(timeout or None) as waiting:
+        await gate.acquire()
+    if waiting.cancelled_caught:
+        raise ServiceUnavailable(
+            f"other writes are queued and this one waited longer than {timeout:g} s; "
+            "nothing was written, retry shortly",
+            type_slug="write-busy",
+            retry_after=2,
+        )
+    try:
+        return await run_in_threadpool(work, *args)
+    finally:
+        gate.release()

@@ -8,10 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biomatdb.bundles.paths import join
-from biomatdb.errors import BiomatdbError
+from biomatdb.db import overload_kind
+from biomatdb.errors import BiomatdbError, ServiceUnavailable
+from biomatdb.settings import get_settings
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("biomatdb.api")
@@ -30,6 +33,7 @@ _TITLES = {
     422: ("invalid-body", "Invalid request body"),
     428: ("precondition-required", "Precondition required"),
     500: ("internal-error", "Internal error"),
+    503: ("service-unavailable", "Service unavailable"),
 }
 
 
@@ -56,6 +60,13 @@ PROBLEM_DOCS = {
     "precondition-required": "Changing a material needs If-Match with the ETag of its "
     "current version (from GET), so that concurrent edits cannot overwrite each other.",
     "internal-error": "An unexpected error on the server; it has been logged.",
+    "query-timeout": "The request's database work ran longer than the configured limit "
+    "(`BIOMATDB_QUERY_TIMEOUT_SECONDS`, default 5 s) and was stopped. Narrow the search "
+    "(fewer terms, a selective filter) or retry later.",
+    "write-busy": "Another write held the write lock longer than a writer may wait "
+    "(`BIOMATDB_LOCK_TIMEOUT_SECONDS`); nothing was written. Retry after `Retry-After` "
+    "seconds.",
+    "service-unavailable": "The service cannot answer now; retry after `Retry-After` seconds.",
 }
 
 
@@ -131,7 +142,35 @@ def install(app: FastAPI) -> None:
             exc.status_code, detail, request=request, headers=getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        stopped = database_limit(exc)
+        if stopped is None:
+            return await unexpected(request, exc)
+        return await domain_error(request, stopped)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "an unexpected error occurred; it has been logged", request=request)
+
+
+def database_limit(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for a database error caused by a limit (query or lock timeout), if it was."""
+    kind = overload_kind(exc)
+    settings = get_settings()
+    if kind == "timeout":
+        return ServiceUnavailable(
+            f"the request ran longer than {settings.query_timeout_seconds:g} s in the database "
+            "and was stopped; narrow it (fewer terms, a more selective filter) or retry later",
+            type_slug="query-timeout",
+            retry_after=5,
+        )
+    if kind == "busy":
+        return ServiceUnavailable(
+            "another write is in progress and this one waited longer than "
+            f"{settings.lock_timeout_seconds:g} s for it; nothing was written, retry shortly",
+            type_slug="write-busy",
+            retry_after=2,
+        )
+    return None

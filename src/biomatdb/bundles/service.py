@@ -98,14 +98,45 @@ def import_documents(
     actor: str = "cli",
     may_change_shared: bool = True,
     progress: Callable[[str], None] | None = None,
+    fresh_write_transaction: bool = False,
 ) -> ImportReport:
     """Validate and (unless there is any error) write decoded bundles, in order.
 
     ``documents`` is ``[(name, decoded JSON), ...]``. Error paths are prefixed by
     the document name when there is more than one document.
+
+    Validation and dry runs only read: they never take the write lock, so other
+    writers go on meanwhile. The lock is taken for the write alone.
+    ``fresh_write_transaction``: end the validation's read transaction before the
+    write, so the write starts with the lock (the CLI; SQLite cannot upgrade a
+    read transaction to a write once another writer has committed).
     """
-    report = ImportReport(dry_run=dry_run, documents=[name for name, _ in documents])
+    validated = validate_documents(session, documents, dry_run=dry_run)
+    if not validated.report.ok:
+        return validated.report
+    if dry_run:
+        return plan_documents(session, validated, may_change_shared=may_change_shared)
+    if fresh_write_transaction:
+        session.rollback()
     begin_write(session)
+    return write_documents(
+        session, validated, actor=actor, may_change_shared=may_change_shared, progress=progress
+    )
+
+
+@dataclass
+class ValidatedImport:
+    """Documents that passed (or failed) validation, ready to plan or write."""
+
+    report: ImportReport
+    parsed: list[ParsedBundle]
+
+
+def validate_documents(
+    session: Session, documents: Sequence[tuple[str, Any]], *, dry_run: bool = False
+) -> ValidatedImport:
+    """Validate every document (reading, never writing); errors go in the report."""
+    report = ImportReport(dry_run=dry_run, documents=[name for name, _ in documents])
     parsed_documents: list[ParsedBundle] = []
     earlier_refs: set[str] = set()
     earlier_orgs: set[str] = set()
@@ -122,20 +153,100 @@ def import_documents(
         earlier_refs |= parsed.declared_references
         earlier_orgs |= parsed.declared_organizations
         parsed_documents.append(parsed)
-    if report.errors:
-        return report
+    return ValidatedImport(report, parsed_documents)
+
+
+def write_documents(
+    session: Session,
+    validated: ValidatedImport,
+    *,
+    actor: str,
+    may_change_shared: bool,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Write validated documents; the caller holds the write lock (``begin_write``)."""
+    report = validated.report
     # Millions of short-lived objects and no reference cycles worth collecting:
     # the cyclic collector would rescan them again and again (a tenth of a large
     # import). Reference counting still frees everything.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _write_all(session, report, parsed_documents, actor, may_change_shared, progress)
+        _write_all(session, report, validated.parsed, actor, may_change_shared, progress)
     finally:
         if collecting:
             gc.enable()
     session.flush()
     return report
+
+
+def plan_documents(
+    session: Session, validated: ValidatedImport, *, may_change_shared: bool
+) -> ImportReport:
+    """The report of a dry run: what writing would do, found by reading only."""
+    report = validated.report
+    shared: dict[Any, dict[str, Any]] = {}
+    materials: dict[str, str] = {}
+    for parsed in validated.parsed:
+        for model, entries, counts in (
+            (Reference, valid(parsed.references), report.references),
+            (Organization, valid(parsed.organizations), report.organizations),
+        ):
+            _plan_simple(session, model, [e for _, e in entries], counts, shared, may_change_shared)
+        planned = store.planned_outcomes(
+            session, [e for _, e in valid(parsed.materials)], materials
+        )
+        for item in planned:
+            _count(report, item)
+    return report
+
+
+def _plan_simple(
+    session: Session,
+    model: type[Reference] | type[Organization],
+    entries: Sequence[ReferenceIn | OrganizationIn],
+    counts: Counts,
+    planned: dict[Any, dict[str, Any]],
+    may_change: bool,
+) -> None:
+    """Count what :func:`_upsert_simple` would do (same outcomes, same 403)."""
+    stored = _slug_map(session, model, [e.id for e in entries if (model, e.id) not in planned])
+    kind = "reference" if model is Reference else "organization"
+    for entry in entries:
+        fields = entry.model_dump(mode="json", exclude={"id"})
+        row = stored.get(entry.id)
+        before = planned.get((model, entry.id))
+        if before is None and row is not None:
+            before = {k: getattr(row, k) for k in fields}
+            before["public"] = getattr(row, "public", True)
+        planned[(model, entry.id)] = {
+            **fields,
+            "public": may_change or bool(before and before["public"]),
+        }
+        if before is None:
+            counts.created += 1
+        elif any(before.get(k) != v for k, v in fields.items()):
+            if not may_change:
+                raise Forbidden(
+                    f"{kind} {entry.id!r} exists with other content; only an editor may "
+                    "change it (curators may add new ones)"
+                )
+            counts.updated += 1
+        elif may_change and not before["public"]:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+
+def _count(report: ImportReport, item: store.Written) -> None:
+    outcome: Counts = report.materials
+    if item.outcome == "created":
+        outcome.created += 1
+    elif item.outcome == "updated":
+        outcome.updated += 1
+    else:
+        outcome.unchanged += 1
+    report.property_values_written += item.property_values
 
 
 def _write_all(
@@ -213,8 +324,7 @@ def _write(
         session, [e for _, e in valid(parsed.materials)], actor=actor, now=now
     )
     for item in written:
-        setattr(report.materials, item.outcome, getattr(report.materials, item.outcome) + 1)
-        report.property_values_written += item.property_values
+        _count(report, item)
 
 
 def _upsert_simple(
@@ -226,6 +336,9 @@ def _upsert_simple(
     actor: str,
     may_change: bool,
 ) -> None:
+    # ``may_change`` (an editor, an admin or the CLI) also approves: what such an import
+    # writes is public at once. A curator's new record stays hidden from anonymous
+    # readers until a published material names it (materials.shared_records).
     existing = _slug_map(session, model, [e.id for e in entries])
     kind = "reference" if model is Reference else "organization"
     new_rows = []
@@ -233,22 +346,37 @@ def _upsert_simple(
         fields = entry.model_dump(mode="json", exclude={"id"})
         row = existing.get(entry.id)
         if row is None:
-            new_rows.append({"slug": entry.id, **fields, "created_at": now, "updated_at": now})
+            new_rows.append(
+                {
+                    "slug": entry.id,
+                    **fields,
+                    "public": may_change,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             counts.created += 1
             action = "created"
         elif any(getattr(row, k) != v for k, v in fields.items()):
             if not may_change:
                 # References and organizations are shared by every material and have
-                # no review step: changing one is an editor's decision.
+                # no versions: changing one is an editor's decision.
                 raise Forbidden(
                     f"{kind} {entry.id!r} exists with other content; only an editor may "
                     "change it (curators may add new ones)"
                 )
             for key, value in fields.items():
                 setattr(row, key, value)
+            row.public = True
             row.updated_at = now
             counts.updated += 1
             action = "updated"
+        elif may_change and not row.public:
+            # An editor re-importing a curator's record as it is approves it: its
+            # content is unchanged, its visibility is not.
+            row.public = True
+            counts.updated += 1
+            action = "published"
         else:
             counts.unchanged += 1
             continue

@@ -7,6 +7,8 @@ that has the right shape.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -299,6 +301,17 @@ def check_property_value(
         low, high = conversion.apply(given_min), conversion.apply(given_max)
         low_field = "min" if value.min is not None else "max"
         high_field = "max" if value.max is not None else "min"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        # 1e308 TPa is a finite number but no finite number of GPa: the canonical
+        # value could be neither searched nor serialised.
+        problems.append(
+            FieldProblem(
+                join(path, low_field if not math.isfinite(low) else high_field),
+                f"the value is out of range once converted to {definition.canonical_unit}; "
+                "give it in a unit that keeps it of normal magnitude",
+            )
+        )
+        return None
     ok = True
     if definition.lower_bound is not None and low < definition.lower_bound:
         ok = False
@@ -328,8 +341,11 @@ def _unknown(path: str, kind: str, slug: str) -> FieldProblem:
     )
 
 
-def _path_sort_key(path: str) -> tuple[Any, ...]:
-    # Report problems in document order: materials[2] before materials[10].
-    import re
-
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"[\[\].]+", path) if t)
+def _path_sort_key(path: str) -> tuple[tuple[int, int | str], ...]:
+    # Report problems in document order: materials[2] before materials[10]. Tokens
+    # are tagged so that an index and a key at the same place still compare.
+    return tuple(
+        (0, int(t)) if t.isascii() and t.isdigit() else (1, t)
+        for t in re.split(r"[\[\].]+", path)
+        if t
+    )

@@ -18,6 +18,9 @@ from biomatdb.bundles.export import clean
 from biomatdb.errors import FieldProblem, InvalidParameter
 from biomatdb.models import Change, MaterialVersion
 
+#: The largest change sequence number (``changes.seq`` is a 32-bit integer).
+MAX_SEQ = 2**31 - 1
+
 router = APIRouter(prefix="/api/v1/changes", tags=["partners"])
 
 
@@ -62,12 +65,15 @@ def list_changes(
     """Every create, update and status change, in commit order, resumable from any cursor."""
     after = 0
     if since:
-        if not since.isdigit() or len(since) > 18:
+        # ASCII digits only ("²".isdigit() is true, and int("²") fails).
+        if not (since.isascii() and since.isdigit()) or len(since) > 18:
             raise InvalidParameter(
                 "since is not a cursor from this feed",
                 errors=[FieldProblem("since", "pass meta.next_cursor of the previous page, or 0")],
             )
-        after = int(since)
+        # Sequence numbers are 32-bit integers: nothing follows the largest one, and a
+        # larger number must not reach PostgreSQL ("integer out of range").
+        after = min(int(since), MAX_SEQ)
     rows = session.scalars(
         select(Change).where(Change.seq > after).order_by(Change.seq).limit(limit + 1)
     ).all()

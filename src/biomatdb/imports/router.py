@@ -10,14 +10,20 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, NDJSON, decode_ndjson, media_type, read_body
-from biomatdb.api.deps import SessionDep, run_write
+from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.problems import problem
 from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Curator
 from biomatdb.auth.keys import Principal
 from biomatdb.bundles.reader import decode
-from biomatdb.bundles.service import import_documents
-from biomatdb.errors import Forbidden
+from biomatdb.bundles.service import (
+    ImportReport,
+    ValidatedImport,
+    plan_documents,
+    validate_documents,
+    write_documents,
+)
+from biomatdb.errors import Forbidden, PayloadTooLarge
 from biomatdb.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/imports", tags=["curation"])
@@ -81,32 +87,46 @@ async def import_bundle(
     principal: Curator,
     dry_run: Annotated[bool, Query(description="validate and report; write nothing")] = False,
 ) -> Any:
-    """Import a bundle: every error with its JSON path; 422 and nothing written on any error."""
+    """Import a bundle: every error with its JSON path; 422 and nothing written on any error.
+
+    At most ``BIOMATDB_MAX_IMPORT_ENTRIES`` (default 5,000) references,
+    organizations and materials in all per request; larger loads go through the
+    CLI (``biomatdb import``). Validation and dry runs do not block other writers.
+    """
     data = await read_body(request, accept=(JSON, NDJSON), limit=get_settings().max_body_bytes)
-    bundle = decode_ndjson(data) if media_type(request) == NDJSON else decode(data, name="body")
+    if media_type(request) == NDJSON:
+        # Counted before decoding: 240k tiny lines would cost a gigabyte as objects.
+        _check_count(sum(1 for line in data.splitlines() if line.strip()))
+        bundle = decode_ndjson(data)
+    else:
+        bundle = decode(data, name="body")
+    _check_size(bundle)
     _check_rights(principal, bundle)
+    may_change = principal.at_least("editor")
 
-    def work() -> Any:
-        # A savepoint, so that a dry run or a failed import undoes only itself.
-        savepoint = session.begin_nested()
+    def check() -> tuple[ImportReport, ValidatedImport | None]:
+        """Validate (and plan a dry run) reading only, without the write lock; the
+        read transaction ends here, so the write that follows holds the lock alone."""
         try:
-            report = import_documents(
-                session,
-                [("body", bundle)],
-                dry_run=dry_run,
-                actor=principal.name,
-                may_change_shared=principal.at_least("editor"),
-            )
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if dry_run or not report.ok:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-        return report
+            validated = validate_documents(session, [("body", bundle)], dry_run=dry_run)
+            if not validated.report.ok:
+                return validated.report, None
+            if dry_run:
+                return plan_documents(session, validated, may_change_shared=may_change), None
+            return validated.report, validated
+        finally:
+            session.commit()
 
-    report = await run_in_threadpool(run_write, session, work)
+    report, to_write = await run_in_threadpool(check)
+    if to_write is not None:
+        ready = to_write
+
+        def write() -> ImportReport:
+            return write_documents(
+                session, ready, actor=principal.name, may_change_shared=may_change
+            )
+
+        report = await in_write_slot(request, run_write, session, write)
     if not report.ok:
         return problem(
             422,
@@ -118,3 +138,24 @@ async def import_bundle(
             report=report.as_dict(),
         )
     return JSONResponse(report.as_dict())
+
+
+def _check_size(bundle: Any) -> None:
+    """413 when the body carries more entries than one request may (the CLI has no limit)."""
+    if not isinstance(bundle, dict):
+        return
+    _check_count(
+        sum(
+            len(bundle[key]) if isinstance(bundle.get(key), list) else 0
+            for key in ("references", "organizations", "materials")
+        )
+    )
+
+
+def _check_count(count: int) -> None:
+    limit = get_settings().max_import_entries
+    if count > limit:
+        raise PayloadTooLarge(
+            f"the bundle has {count} entries; at most {limit} are imported per request. "
+            "Split it, or load it with the CLI (biomatdb import FILE)"
+        )

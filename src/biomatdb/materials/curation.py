@@ -161,6 +161,10 @@ def change_status(
             f"moving a material from {latest.status!r} to {target!r} needs role "
             f"{needed} or above; key {principal.name!r} has {principal.role}"
         )
+    if target == MaterialStatus.published.value:
+        # The one publish rule: the entry must pass the validation of a published
+        # bundle entry (every value cites a source ...), however it gets there.
+        validate_entry(session, {**latest.entry, "status": target})
     store.change_status(session, material, latest, target, actor=principal.name, note=note)
     return _material(session, material.slug)
 

@@ -3,6 +3,7 @@ full-text document, rebuilt from a bundle entry whenever the visible version cha
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -264,7 +265,13 @@ def typical_value(intervals: Sequence[tuple[float, float]]) -> float:
     """The mean of the midpoints of a material's values of one property."""
     from biomatdb.units import round_significant
 
-    return round_significant(sum((lo + hi) / 2 for lo, hi in intervals) / len(intervals))
+    count = len(intervals)
+    mean = sum((lo + hi) / 2 for lo, hi in intervals) / count
+    if not math.isfinite(mean):
+        # Values near the largest float (1.7e308) overflow the plain sum; halving and
+        # dividing first keeps the mean finite (the common case keeps its exact digits).
+        mean = sum((lo / 2 + hi / 2) / count for lo, hi in intervals)
+    return round_significant(mean)
 
 
 def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int]:

@@ -10,10 +10,9 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
-from biomatdb.api.deps import SessionDep, run_write
+from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, problem_responses
@@ -24,7 +23,7 @@ from biomatdb.errors import InvalidBody, NotFound
 from biomatdb.materials import curation, service
 from biomatdb.materials.schemas import MaterialListItem, MaterialOut
 from biomatdb.models import Material
-from biomatdb.search.params import DEFAULT_LIMIT, parse_search
+from biomatdb.search.params import DEFAULT_LIMIT, MAX_TERMS, parse_search
 from biomatdb.settings import get_settings
 from biomatdb.vocab import MaterialStatus
 
@@ -52,14 +51,17 @@ def search_materials(
         list[str],
         Query(
             alias="class",
-            description="metal, ceramic, glass, polymer, composite, natural (repeat for OR)",
+            description="metal, ceramic, glass, polymer, composite, natural (repeat for OR; "
+            f"at most {MAX_TERMS['class']})",
+            json_schema_extra={"maxItems": MAX_TERMS["class"]},
         ),
     ] = [],  # noqa: B006
     application: Annotated[
         list[str],
         Query(
-            description="Application slug, e.g. orthopedic (repeat for OR); see "
-            "/api/v1/vocabularies"
+            description="Application slug, e.g. orthopedic (repeat for OR; at most "
+            f"{MAX_TERMS['application']}); see /api/v1/vocabularies",
+            json_schema_extra={"maxItems": MAX_TERMS["application"]},
         ),
     ] = [],  # noqa: B006
     degradable: Annotated[bool | None, Query(description="true or false")] = None,
@@ -67,25 +69,34 @@ def search_materials(
         list[str],
         Query(
             description="KEY:MIN..MAX[:UNIT], either bound may be empty; a material matches when "
-            "one of its values of KEY overlaps the range (repeat for AND). Example: "
-            "youngs_modulus:10..30:GPa"
+            "one of its values of KEY overlaps the range (repeat for AND; at most "
+            f"{MAX_TERMS['prop']}). Example: youngs_modulus:10..30:GPa",
+            json_schema_extra={"maxItems": MAX_TERMS["prop"]},
         ),
     ] = [],  # noqa: B006
     regulatory: Annotated[
         list[str],
         Query(
-            description="JURISDICTION or JURISDICTION:STATUS, e.g. US-FDA:cleared (repeat for AND)",
+            description="JURISDICTION or JURISDICTION:STATUS, e.g. US-FDA:cleared (repeat for AND; "
+            f"at most {MAX_TERMS['regulatory']})",
+            json_schema_extra={"maxItems": MAX_TERMS["regulatory"]},
         ),
     ] = [],  # noqa: B006
-    supplier: Annotated[str | None, Query(description="Organization id of a supplier")] = None,
+    supplier: Annotated[
+        str | None, Query(description="Organization id of a supplier", max_length=200)
+    ] = None,
     country: Annotated[
-        str | None, Query(description="ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT")
+        str | None,
+        Query(
+            description="ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT", max_length=20
+        ),
     ] = None,
     sort: Annotated[
         str | None,
         Query(
             description="name (default), -name, updated_at, -updated_at, prop:KEY, -prop:KEY; "
-            "ties broken by id"
+            "ties broken by id",
+            max_length=200,
         ),
     ] = None,
     limit: Annotated[int, Query(description="Page size, 1 to 200")] = DEFAULT_LIMIT,
@@ -96,7 +107,8 @@ def search_materials(
         str | None,
         Query(
             description="Comma list of class, application, regulatory, country, degradable: "
-            "counts over the filtered set"
+            "counts over the filtered set",
+            max_length=200,
         ),
     ] = None,
 ) -> Response:
@@ -202,7 +214,7 @@ async def create_material(request: Request, session: SessionDep, principal: Cura
             headers={"Location": f"/api/v1/materials/{material.slug}"},
         )
 
-    return await run_in_threadpool(work)
+    return await in_write_slot(request, work)
 
 
 def _change_latest(
@@ -239,8 +251,16 @@ async def replace_material(
 ) -> Response:
     """Replace a material's latest version; needs If-Match with its current ETag."""
     raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
-    return await run_in_threadpool(
-        _change_latest, request, session, material_id, if_match, curation.replace, raw, principal
+    return await in_write_slot(
+        request,
+        _change_latest,
+        request,
+        session,
+        material_id,
+        if_match,
+        curation.replace,
+        raw,
+        principal,
     )
 
 
@@ -260,8 +280,16 @@ async def patch_material(
     """Change fields of a material's latest version with a JSON merge patch (RFC 7396);
     needs If-Match with its current ETag."""
     raw = await read_json(request, accept=(MERGE_PATCH, JSON), limit=get_settings().max_body_bytes)
-    return await run_in_threadpool(
-        _change_latest, request, session, material_id, if_match, curation.patch, raw, principal
+    return await in_write_slot(
+        request,
+        _change_latest,
+        request,
+        session,
+        material_id,
+        if_match,
+        curation.patch,
+        raw,
+        principal,
     )
 
 
@@ -312,7 +340,7 @@ async def change_status(
     def work() -> Response:
         return _written(request, session, run_write(session, write), status_code=200)
 
-    return await run_in_threadpool(work)
+    return await in_write_slot(request, work)
 
 
 class VersionOut(BaseModel):
@@ -363,7 +391,7 @@ def material_version(
     material = service.get_material(session, material_id, latest=True)
     # Versions are small positive integers; anything else names no version (404),
     # and never reaches the database as an out-of-range integer.
-    number = int(version) if version.isdigit() and len(version) <= 9 else 0
+    number = int(version) if version.isascii() and version.isdigit() and len(version) <= 9 else 0
     if number < 1:
         raise NotFound(
             f"material {material_id!r} has no version {version!r}; versions 1 to "

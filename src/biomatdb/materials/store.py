@@ -10,6 +10,8 @@ Rules:
   the public version of a published material; a newer draft of it waits in
   ``material_versions`` until it is published. A material that is not public
   projects its latest version, hidden from anonymous readers by its status.
+* Projecting a published version makes public the references and organizations
+  it names (``shared_records``): a curator's new ones wait for that.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from biomatdb.bundles.schemas import MaterialIn
 from biomatdb.db import bulk_insert
 from biomatdb.errors import Conflict
-from biomatdb.materials import projection
+from biomatdb.materials import projection, shared_records
 from biomatdb.models import Change, Material, MaterialVersion
 from biomatdb.models.base import table_of, utcnow
 from biomatdb.vocab import MaterialStatus
@@ -198,6 +200,9 @@ def write_entries(
     bulk_insert(session, table_of(MaterialVersion), versions)
     projection.project(session, targets_new, now=now, fresh=True)
     projection.project(session, targets_old, now=now)
+    shared_records.publish_shared_records(
+        session, [e for _, e, _, status in targets_new + targets_old if status == PUBLISHED]
+    )
     bulk_insert(session, table_of(Change), changes)
     session.flush()
     return results
@@ -361,6 +366,7 @@ def change_status(
             entry = MaterialIn.model_validate({**latest.entry, "status": target})
             material.published_version = latest.version
             projection.project(session, [(material.id, entry, latest.version, target)], now=now)
+            shared_records.publish_shared_records(session, [entry])
             public_version = latest.version
         elif material.status == PUBLISHED and material.version != latest.version:
             public_version = material.published_version  # a pending edit changed status
@@ -398,3 +404,28 @@ def _version(session: Session, material_id: int, version: int | None) -> Materia
     if row is None:  # pragma: no cover - versions are never deleted
         raise Conflict(f"version {version} of the material is missing")
     return row
+
+
+def planned_outcomes(
+    session: Session, entries: Sequence[MaterialIn], planned: dict[str, str]
+) -> list[Written]:
+    """What :func:`write_entries` would do with ``entries``, without writing (dry runs).
+
+    ``planned`` maps the slugs of entries planned by earlier documents of the same
+    import to their content hash, and is updated: a later document sees them.
+    """
+    states = _states(session, [e.id for e in entries if e.id not in planned])
+    results: list[Written] = []
+    for entry in entries:
+        digest = content_hash(entry)
+        before = planned.get(entry.id)
+        if before is None and entry.id in states:
+            before = states[entry.id].content_hash
+        planned[entry.id] = digest
+        if before is None:
+            results.append(Written(entry.id, "created", 1, len(entry.properties)))
+        elif before == digest:
+            results.append(Written(entry.id, "unchanged", 0))
+        else:
+            results.append(Written(entry.id, "updated", 0, len(entry.properties)))
+    return results

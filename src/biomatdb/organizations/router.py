@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, problem_responses
+from biomatdb.auth.deps import OptionalPrincipal
 from biomatdb.errors import NotFound
 from biomatdb.materials.render import reference_out
 from biomatdb.models import Material, Organization, RegulatoryRecord, SupplierOffering
@@ -35,21 +36,23 @@ def _out(org: Organization) -> OrganizationOut:
     )
 
 
-@router.get("", response_model=ListEnvelope[OrganizationOut], responses=problem_responses(400))
+@router.get("", response_model=ListEnvelope[OrganizationOut], responses=problem_responses(400, 401))
 def list_organizations(
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipal,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. JP")] = None,
     kind: Annotated[str | None, Query(description="manufacturer, supplier, ...")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> ListEnvelope[OrganizationOut]:
-    """Organizations by id, optionally of one country or kind."""
+    """Organizations by id, optionally of one country or kind. Without a key: only public
+    ones (named by a published material, or approved by an editor)."""
     from biomatdb.errors import FieldProblem, InvalidParameter
     from biomatdb.search.params import _country
 
     problems: list[FieldProblem] = []
-    where = []
+    where = [] if principal is not None else [Organization.public == true()]
     if country is not None:
         code = _country(country, problems)
         where.append(Organization.country == code)
@@ -89,12 +92,16 @@ def list_organizations(
 @router.get(
     "/{organization_id}",
     response_model=OrganizationDetail,
-    responses={**problem_responses(404), 304: {"description": "Not modified"}},
+    responses={**problem_responses(401, 404), 304: {"description": "Not modified"}},
 )
-def get_organization(organization_id: str, request: Request, session: SessionDep) -> Response:
-    """One organization, what it supplies and the regulatory records that name it."""
+def get_organization(
+    organization_id: str, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    """One organization, what it supplies and the regulatory records that name it.
+    Without a key, one that is not public yet is 404."""
+    where = [] if principal is not None else [Organization.public == true()]
     org = session.scalars(
-        select(Organization).where(Organization.slug == organization_id)
+        select(Organization).where(Organization.slug == organization_id, *where)
     ).one_or_none()
     if org is None:
         raise NotFound(

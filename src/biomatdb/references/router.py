@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select, true, union
 
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.etag import json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, ListMeta, WireModel, problem_responses
+from biomatdb.auth.deps import OptionalPrincipal
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
 from biomatdb.materials.render import reference_out
 from biomatdb.materials.schemas import ReferenceOut
@@ -40,15 +41,18 @@ class ReferenceDetail(ReferenceOut):
     cited_by: list[CitingMaterial] = Field(description="Published materials that cite it.")
 
 
-@router.get("", response_model=ListEnvelope[ReferenceOut], responses=problem_responses(400))
+@router.get("", response_model=ListEnvelope[ReferenceOut], responses=problem_responses(400, 401))
 def list_references(
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipal,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> ListEnvelope[ReferenceOut]:
-    """All references, by id."""
-    stmt = select(Reference).order_by(Reference.slug)
+    """All references, by id. Without a key: only public ones (cited by a published
+    material, or approved by an editor)."""
+    where = [] if principal is not None else [Reference.public == true()]
+    stmt = select(Reference).where(*where).order_by(Reference.slug)
     if cursor:
         after = cursors.decode(cursor, "references")
         if len(after) != 1 or not isinstance(after[0], str):
@@ -61,7 +65,7 @@ def list_references(
     next_cursor = (
         cursors.encode("references", [rows[limit - 1].slug]) if len(rows) > limit else None
     )
-    total = session.scalar(select(func.count()).select_from(Reference)) or 0
+    total = session.scalar(select(func.count()).select_from(Reference).where(*where)) or 0
     return ListEnvelope[ReferenceOut](
         data=[reference_out(r) for r in rows[:limit]],
         meta=ListMeta(total=total, next_cursor=next_cursor),
@@ -72,12 +76,16 @@ def list_references(
 @router.get(
     "/{reference_id}",
     response_model=ReferenceDetail,
-    responses={**problem_responses(404), 304: {"description": "Not modified"}},
+    responses={**problem_responses(401, 404), 304: {"description": "Not modified"}},
 )
-def get_reference(reference_id: str, request: Request, session: SessionDep) -> Response:
-    """A reference and the published materials that cite it."""
+def get_reference(
+    reference_id: str, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    """A reference and the published materials that cite it. Without a key, one that is
+    not public yet is 404."""
+    where = [] if principal is not None else [Reference.public == true()]
     reference = session.scalars(
-        select(Reference).where(Reference.slug == reference_id)
+        select(Reference).where(Reference.slug == reference_id, *where)
     ).one_or_none()
     if reference is None:
         raise NotFound(f"no reference has id {reference_id!r}; list them at /api/v1/references")

@@ -52,11 +52,15 @@ def totals(
             found = _cache.get(key)
         if found is not None:
             return found
-        total = repository.total(session, where)
-        facets = repository.facets(session, facet_names, where) if facet_names else None
+        try:
+            total = repository.total(session, where)
+            facets = repository.facets(session, facet_names, where) if facet_names else None
+        finally:
+            # Also when counting fails (a query timeout): no lock is left behind.
+            with _lock:
+                _computing.pop(key, None)
         with _lock:
             _cache[key] = (total, facets)
-            _computing.pop(key, None)
             while len(_cache) > _MAX_ENTRIES:
                 _cache.popitem(last=False)
     return total, facets

@@ -30,6 +30,10 @@ FACETS = ("class", "application", "regulatory", "country", "degradable")
 SORTS = ("name", "-name", "updated_at", "-updated_at", "prop:KEY", "-prop:KEY")
 #: Relative slack on range bounds so that unit round trips (ksi -> MPa) still match.
 BOUND_TOLERANCE = 1e-9
+#: Most terms of each repeatable parameter. Every ``prop`` and ``regulatory`` term
+#: is one more subquery to plan and run (200 terms took 41 s on PostgreSQL), and
+#: each distinct count is one more compiled statement to cache.
+MAX_TERMS = {"prop": 20, "regulatory": 20, "class": 20, "application": 50}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +77,18 @@ class SearchQuery:
     facets: list[str] = field(default_factory=list)
 
     def fingerprint(self) -> str:
-        """Identifies the filters and sort (not limit or facets): a cursor is bound to it."""
+        """Identifies the filters and sort (not limit or facets): a cursor is bound to it.
+
+        Bounds enter as ``repr`` (exact, and distinct for every float), never as
+        JSON numbers, which would turn inf and NaN into ``null`` and make two
+        different searches share a fingerprint (and cached counts).
+        """
         payload = {
             "q": self.words,
             "class": sorted(self.classes),
             "app": sorted(self.applications),
             "deg": self.degradable,
-            "prop": sorted((r.key, r.low, r.high) for r in self.ranges),
+            "prop": sorted((r.key, repr(r.low), repr(r.high)) for r in self.ranges),
             "reg": sorted((j, s or "") for j, s in self.regulatory),
             "sup": self.supplier,
             "cty": self.country,
@@ -104,6 +113,24 @@ def parse_search(
 ) -> SearchQuery:
     """Validate raw parameters into a :class:`SearchQuery`, or raise a 400 naming every problem."""
     problems: list[FieldProblem] = []
+    for name, given in (
+        ("prop", props),
+        ("regulatory", regulatory),
+        ("class", classes),
+        ("application", applications),
+    ):
+        if len(given) > MAX_TERMS[name]:
+            # Refused before any term is parsed: the cost of a request is bounded
+            # by the limits, not by what the client sends.
+            raise InvalidParameter(
+                f"{name}: at most {MAX_TERMS[name]} terms; got {len(given)}",
+                errors=[
+                    FieldProblem(
+                        name,
+                        f"at most {MAX_TERMS[name]} {name} terms per search; got {len(given)}",
+                    )
+                ],
+            )
     query = SearchQuery(degradable=degradable, supplier=supplier or None)
     if q is not None:
         query.words = fulltext.words(q)
@@ -225,6 +252,18 @@ def parse_property_range(
         canonical_low -= abs(canonical_low) * BOUND_TOLERANCE
     if canonical_high is not None:
         canonical_high += abs(canonical_high) * BOUND_TOLERANCE
+    for bound in (canonical_low, canonical_high):
+        # A finite bound can overflow in conversion (1e308 kg/mm^3 in g/cm^3); inf
+        # and NaN would match everything or nothing, so they are refused.
+        if bound is not None and not math.isfinite(bound):
+            problems.append(
+                FieldProblem(
+                    path,
+                    f"a bound of {expression!r} is out of range once converted to "
+                    f"{definition.canonical_unit}; use a value of normal magnitude",
+                )
+            )
+            return None
     return PropertyRange(key, canonical_low, canonical_high, expression)
 
 

@@ -151,6 +151,8 @@ def _page_by_property(
     typical = PropertySummary.typical
     rows: list[Any] = []
     keys: list[Any] = []
+    if after is not None and (len(after) != 2 or not isinstance(after[1], str)):
+        raise _bad_cursor()  # e.g. an empty keyset, which no page of this API ends with
     in_phase_two = after is not None and after[0] is None
     if not in_phase_two:
         stmt = (
@@ -179,8 +181,6 @@ def _page_by_property(
         )
         if in_phase_two:
             assert after is not None
-            if not isinstance(after[1], str) or len(after) != 2:
-                raise _bad_cursor()
             without = without.where(Material.slug > after[1])
         more = session.execute(without.limit(limit - len(rows))).all()
         rows += list(more)

@@ -1,0 +1,52 @@
+"""When a curator's new references and organizations become public.
+
+A reference or organization added by a curator's import is hidden from anonymous
+readers (``public`` false) until either an editor approves it (an editor's or
+admin's import, or the CLI, writes it public) or a material that names it is
+published: publishing shows the material whole, sources and suppliers included.
+Once public, a record stays public (retracting a material does not hide it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.models import Organization, Reference
+
+_CHUNK = 500
+
+
+def named_records(entries: Iterable[MaterialIn]) -> tuple[set[str], set[str]]:
+    """The reference ids the entries cite and the organization ids they name."""
+    references: set[str] = set()
+    organizations: set[str] = set()
+    for entry in entries:
+        references.update(p.source for p in entry.properties if p.source)
+        references.update(b.source for b in entry.biocompatibility if b.source)
+        references.update(r.source for r in entry.regulatory if r.source)
+        organizations.update(r.organization for r in entry.regulatory if r.organization)
+        organizations.update(s.organization for s in entry.suppliers)
+    return references, organizations
+
+
+def publish_shared_records(session: Session, entries: Iterable[MaterialIn]) -> None:
+    """Make public every reference and organization that these published entries name."""
+    references, organizations = named_records(entries)
+    _make_public(session, Reference, references)
+    _make_public(session, Organization, organizations)
+
+
+def _make_public(
+    session: Session, model: type[Reference] | type[Organization], slugs: set[str]
+) -> None:
+    ordered = sorted(slugs)
+    for start in range(0, len(ordered), _CHUNK):
+        session.execute(
+            update(model)
+            .where(model.slug.in_(ordered[start : start + _CHUNK]), model.public.is_(False))
+            .values(public=True)
+        )
