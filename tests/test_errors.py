@@ -222,4 +222,8 @@ def test_every_problem_type_is_documented() -> None:
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.BiomatdbError)
     }
+    # Written by the server itself (431, 414, 400, 408) and by the 503 limits.
+    from biomatdb.server import PROBLEM_SLUGS
+
+    slugs |= set(PROBLEM_SLUGS) | {"query-timeout", "write-busy"}
     assert slugs <= set(PROBLEM_DOCS)

@@ -251,17 +251,10 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
-    import uvicorn
+    """Serve the HTTP API (OpenAPI docs at /docs), with the server limits of the settings."""
+    from biomatdb import server
 
-    uvicorn.run(
-        "biomatdb.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-    )
+    server.run(host=host, port=port, workers=workers)
 
 
 @app.command("schema")

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -59,7 +60,7 @@ def _sqlite_connect(
     _sqlite_pragmas(dbapi_connection, busy_ms)
     if timeout:
         # SQLite has no statement timeout: a progress handler interrupts a statement
-        # that runs past the deadline set when it started (see _sqlite_deadline).
+        # that runs past the deadline set when it started (see _bound_statement).
         deadline = [_NO_DEADLINE]
         record.info["deadline"] = deadline
         monotonic = time.monotonic
@@ -70,11 +71,47 @@ def _sqlite_connect(
         dbapi_connection.set_progress_handler(interrupt, _PROGRESS_STEPS)
 
 
-def _sqlite_deadline(conn: Any, *_args: Any) -> None:
-    deadline = conn.info.get("deadline")
-    if deadline is not None:
-        timeout = conn.get_execution_options().get(TIMEOUT_OPTION)
-        deadline[0] = time.monotonic() + timeout if timeout else _NO_DEADLINE
+#: The deadline of the current request's database work (monotonic seconds), set by
+#: :func:`start_budget`; worker threads inherit it with the request's context.
+_request_deadline: ContextVar[float | None] = ContextVar("biomatdb_request_deadline", default=None)
+#: Until this share of the budget is spent (at most a second), a PostgreSQL statement
+#: keeps the connection's own statement_timeout (the whole budget), so that most
+#: requests never pay a round trip for a SET; a request ends by 1.2 budgets at worst.
+_PG_SLACK = 0.2
+
+
+def start_budget(seconds: float | None) -> None:
+    """Give the current request ``seconds`` of database time in all (None: no limit).
+
+    Every statement it runs on a bounded engine must end by then, whatever their
+    number: a search with many counts cannot add up to more than the budget.
+    """
+    _request_deadline.set(time.monotonic() + seconds if seconds else None)
+
+
+def _bound_statement(conn: Any, cursor: Any, *_args: Any) -> None:
+    """Before each statement on a bounded engine: its share of the time left."""
+    timeout = conn.get_execution_options().get(TIMEOUT_OPTION)
+    if not timeout:
+        return
+    now = time.monotonic()
+    deadline = _request_deadline.get()
+    remaining = timeout if deadline is None else min(timeout, deadline - now)
+    if remaining <= 0.001:
+        raise ServiceUnavailable(
+            f"the request used its {timeout:g} s of database time and was stopped; "
+            "narrow the search (fewer terms, a more selective filter), split the import, or "
+            "retry later",
+            type_slug="query-timeout",
+            retry_after=5,
+        )
+    sqlite_deadline = conn.info.get("deadline")
+    if sqlite_deadline is not None:
+        sqlite_deadline[0] = now + remaining
+    elif remaining < timeout - min(1.0, timeout * _PG_SLACK):
+        # The connection's statement_timeout is the whole budget; once a request
+        # has spent some of it, its next statements get only what is left.
+        cursor.execute(f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -127,9 +164,7 @@ def make_engine(
     if url.startswith("sqlite"):
         # The busy timeout is how long SQLite waits for the write lock.
         busy_ms = int((lock_timeout or 10.0) * 1000)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, **common
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **common)
         event.listen(
             engine,
             "connect",
@@ -139,13 +174,16 @@ def make_engine(
         )
         event.listen(engine, "begin", _sqlite_begin)
         if query_timeout:
-            event.listen(engine, "before_cursor_execute", _sqlite_deadline)
+            event.listen(engine, "before_cursor_execute", _bound_statement)
         return engine
     connect_args: dict[str, Any] = {}
     if query_timeout:
         # PostgreSQL cancels the statement itself, even when the client has gone.
         connect_args["options"] = f"-c statement_timeout={int(query_timeout * 1000)}"
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **common)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **common)
+    if query_timeout:
+        event.listen(engine, "before_cursor_execute", _bound_statement)
+    return engine
 
 
 @lru_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,26 +26,26 @@ class Settings(BaseSettings):
     #: Echo SQL statements to the log (debugging only).
     echo_sql: bool = False
     #: Largest request body accepted, in bytes (uploads over it get 413).
-    max_body_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
     # --- limits that keep one request from holding the service (docs/security.md) ---
     #: Longest a single SQL statement of a request may run, in seconds (0: no limit);
     #: over it the request is a 503. The CLI (imports, exports) runs without it.
-    query_timeout_seconds: float = 5.0
+    query_timeout_seconds: float = Field(5.0, ge=0)
     #: Longest a write waits for the write lock, in seconds; then a 503 with Retry-After.
-    lock_timeout_seconds: float = 5.0
+    lock_timeout_seconds: float = Field(5.0, gt=0)
     #: Most materials one HTTP import may carry (larger loads go through the CLI).
-    max_import_entries: int = 5000
+    max_import_entries: int = Field(1000, ge=1)
     #: Compiled-statement cache entries per engine (SQLAlchemy's ``query_cache_size``).
-    statement_cache_size: int = 200
+    statement_cache_size: int = Field(200, ge=0)
 
     # --- the HTTP server (``biomatdb serve``) ---
     #: Largest request head (request line and headers), in bytes; over it: 431.
-    max_header_bytes: int = 16 * 1024
+    max_header_bytes: int = Field(16 * 1024, ge=1024)
     #: Longest a client may take to send a request head, in seconds; then 408.
-    header_timeout_seconds: float = 10.0
+    header_timeout_seconds: float = Field(10.0, ge=0)
     #: How long an idle keep-alive connection stays open, in seconds.
-    keep_alive_seconds: float = 5.0
+    keep_alive_seconds: float = Field(5.0, gt=0)
     #: Comma-separated addresses (or CIDR networks) of reverse proxies whose
     #: X-Forwarded-For / X-Forwarded-Proto are believed; empty: none are.
     trusted_proxies: str = ""

@@ -85,6 +85,8 @@ _COMMON_HEADERS = [
 ]
 #: The API's answers are data: nothing in them may load or run anything.
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+#: What the server itself answers (431, 408 ... in ``biomatdb.server``) carries too.
+SECURITY_HEADERS = [*_COMMON_HEADERS, (b"content-security-policy", _API_CSP)]
 #: Swagger UI and ReDoc (/docs, /redoc) load their scripts and styles from a CDN.
 _DOCS_CSP = (
     b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from biomatdb.db import begin_write, get_sessionmaker
+from biomatdb.db import begin_write, get_sessionmaker, start_budget
 from biomatdb.errors import ServiceUnavailable
 from biomatdb.settings import get_settings
 
@@ -28,6 +28,9 @@ async def get_session() -> AsyncIterator[Session]:
     costing the request two trips through the thread pool. Writes commit earlier,
     in :func:`run_write`.
     """
+    # The request's database time starts now: every statement it runs, in any
+    # worker thread, must end within BIOMATDB_QUERY_TIMEOUT_SECONDS of this.
+    start_budget(get_settings().query_timeout_seconds)
     session = get_sessionmaker(bounded=True)()
     try:
         yield session

@@ -67,6 +67,16 @@ PROBLEM_DOCS = {
     "(`BIOMATDB_LOCK_TIMEOUT_SECONDS`); nothing was written. Retry after `Retry-After` "
     "seconds.",
     "service-unavailable": "The service cannot answer now; retry after `Retry-After` seconds.",
+    "header-too-large": "The request line and headers together are larger than the server "
+    "accepts (`BIOMATDB_MAX_HEADER_BYTES`, 16 KiB by default); the connection is closed. "
+    "Send fewer or shorter headers: large data belongs in the request body.",
+    "uri-too-long": "The request line (mostly the URL and its query string) is longer than "
+    "the server accepts; the connection is closed. Send fewer or shorter query parameters.",
+    "invalid-request": "The request is not valid HTTP/1.1 (malformed request line or header, "
+    "invalid Content-Length, ...); the server cannot read it and closes the connection.",
+    "request-timeout": "The request line and headers did not arrive within "
+    "`BIOMATDB_HEADER_TIMEOUT_SECONDS` (10 s by default) of connecting or of the end of the "
+    "previous response; the connection is closed. Send the request again.",
 }
 
 
@@ -162,7 +172,8 @@ def database_limit(exc: BaseException) -> ServiceUnavailable | None:
     if kind == "timeout":
         return ServiceUnavailable(
             f"the request ran longer than {settings.query_timeout_seconds:g} s in the database "
-            "and was stopped; narrow it (fewer terms, a more selective filter) or retry later",
+            "and was stopped; narrow the search (fewer terms, a more selective filter), split "
+            "the import, or retry later",
             type_slug="query-timeout",
             retry_after=5,
         )

@@ -89,7 +89,7 @@ async def import_bundle(
 ) -> Any:
     """Import a bundle: every error with its JSON path; 422 and nothing written on any error.
 
-    At most ``BIOMATDB_MAX_IMPORT_ENTRIES`` (default 5,000) references,
+    At most ``BIOMATDB_MAX_IMPORT_ENTRIES`` (default 1,000) references,
     organizations and materials in all per request; larger loads go through the
     CLI (``biomatdb import``). Validation and dry runs do not block other writers.
     """

@@ -144,11 +144,14 @@ def parse_search(
     query.applications = _vocabulary("application", applications, values(Application), problems)
     for index, expression in enumerate(props):
         parsed = parse_property_range(expression, f"prop[{index}]", problems)
-        if parsed is not None:
+        # A repeated range (the same bounds, whatever the spelling) is one constraint.
+        if parsed is not None and all(
+            (r.key, r.low, r.high) != (parsed.key, parsed.low, parsed.high) for r in query.ranges
+        ):
             query.ranges.append(parsed)
     for index, expression in enumerate(regulatory):
         parsed_reg = _regulatory(expression, f"regulatory[{index}]", problems)
-        if parsed_reg is not None:
+        if parsed_reg is not None and parsed_reg not in query.regulatory:
             query.regulatory.append(parsed_reg)
     if country is not None:
         query.country = _country(country, problems)
