@@ -63,6 +63,7 @@ class Server:
     process: subprocess.Popen[bytes]
     stdout: Path
     stderr: Path
+    database_url: str = ""
 
     def peak_rss_kib(self) -> int:
         """The most resident memory the server ever had (VmHWM), in KiB: an attack that
@@ -148,6 +149,7 @@ def start_server(
             ),
             folder / "stdout",
             folder / "stderr",
+            url,
         )
         started.append(server)
         _wait_healthy(server)
@@ -508,3 +510,77 @@ def test_the_limits_hold_in_worker_processes(start_server: Any) -> None:
     for _ in range(4):  # whichever worker accepts the connection
         problem_of(exchange(server, request), 431, "header-too-large")
         problem_of(exchange(server, b"GARBAGE\r\n\r\n"), 400, "invalid-request")
+
+
+# --- findings 1 and 2 against a real process (a hang here is bounded by timeouts) ---------
+
+
+def get(server: Server, target: str, timeout: float = 10.0) -> bytes:
+    request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    return exchange(server, request.encode(), timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["GPa%5E(9%5E9%5E9)", "GPa%5E2%5E2%5E2%5E2%5E2%5E2", "GPa**99999999"],
+)
+def test_a_unit_bomb_is_a_400_and_stalls_nobody(start_server: Any, unit: str) -> None:
+    """Before: ``GPa^(9^9^9)`` left every request (even /health) unanswered for minutes;
+    ``GPa^2^2^2^2^2^2`` grew the process to 1.7 GB and ended in a 500 after 30 s."""
+    server: Server = start_server()
+    peak_before = server.peak_rss_kib()
+    with HealthPoller(server) as poller:
+        answer = get(server, f"/api/v1/materials?prop=youngs_modulus:1..2:{unit}")
+        time.sleep(0.2)
+    status, headers, body = parse(answer)
+    assert status == 400, answer[:300]
+    assert headers["content-type"] == PROBLEM
+    assert json.loads(body)["errors"][0]["path"] == "prop[0]"
+    assert not poller.failures, poller.failures
+    assert poller.worst < 2.0
+    assert server.peak_rss_kib() - peak_before < 30 * 1024
+
+
+def test_a_thousand_prop_terms_cost_nothing(start_server: Any) -> None:
+    """Before: 200 terms took 41 s on PostgreSQL, 1,000 held a backend for 11 minutes."""
+    server: Server = start_server(max_header_bytes=str(256 * 1024))
+    terms = "&".join(f"prop=youngs_modulus:{i}..{i + 1}:GPa" for i in range(1000))
+    with HealthPoller(server) as poller:
+        answer = get(server, f"/api/v1/materials?{terms}")
+    status, _, body = parse(answer)
+    assert status == 400, answer[:300]
+    assert json.loads(body)["errors"] == [
+        {"path": "prop", "message": "at most 20 prop terms per search; got 1000"}
+    ]
+    assert poller.worst < 2.0
+
+
+CLI = [sys.executable, "-m", "biomatdb.cli"]
+
+
+def test_a_trickled_body_is_a_408(start_server: Any) -> None:
+    """A client that sends its body a byte at a time is cut off, not waited for."""
+    server: Server = start_server(body_timeout_seconds="1")
+    key = subprocess.run(
+        [*CLI, "keys", "create", "--role", "curator", "--name", "trickler"],
+        env={**os.environ, "BIOMATDB_DATABASE_URL": server.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    body = b'{"materials": []}' * 10
+    head = (
+        "POST /api/v1/imports?dry_run=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with HealthPoller(server) as poller, server.connect() as sock:
+        sock.sendall(head)
+        answer = drip(sock, body, 0.2, started + 8)
+    waited = time.monotonic() - started
+    document = problem_of(answer, 408, "request-timeout")
+    assert "body did not arrive within 1 s" in document["detail"]
+    assert 0.9 < waited < 5
+    assert not poller.failures, poller.failures

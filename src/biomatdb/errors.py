@@ -103,6 +103,15 @@ class PayloadTooLarge(BiomatdbError):
     title = "Request body too large"
 
 
+class RequestTimeout(BiomatdbError):
+    status = 408
+    type_slug = "request-timeout"
+    title = "Request timeout"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
+
+
 class UnsupportedMediaType(BiomatdbError):
     status = 415
     type_slug = "unsupported-media-type"

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024)
     #: Longest a client may take to send a request head, in seconds; then 408.
     header_timeout_seconds: float = Field(10.0, ge=0)
+    #: Longest a client may take to send a request body, in seconds; then 408.
+    body_timeout_seconds: float = Field(30.0, gt=0)
     #: How long an idle keep-alive connection stays open, in seconds.
     keep_alive_seconds: float = Field(5.0, gt=0)
     #: Comma-separated addresses (or CIDR networks) of reverse proxies whose

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biomatdb.bundles.reader import decode
-from biomatdb.errors import FieldProblem, InvalidBundle, PayloadTooLarge, UnsupportedMediaType
+from biomatdb.errors import (
+    FieldProblem,
+    InvalidBundle,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
+from biomatdb.settings import get_settings
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -72,11 +80,19 @@ async def read_body(request: Request, *, accept: tuple[str, ...], limit: int) ->
             f"the body must be UTF-8; Content-Type declares charset={charset}. "
             "Send it as UTF-8 (or leave charset out)"
         )
+    timeout = get_settings().body_timeout_seconds
     try:
-        return await request.body()
+        # A client that trickles its body would otherwise hold the request (and,
+        # for a write, its place in the queue) for as long as it likes.
+        with anyio.fail_after(timeout):
+            return await request.body()
     except BodyTooLarge:
         raise PayloadTooLarge(
             f"the body is larger than {limit} bytes; split the upload into smaller bundles"
+        ) from None
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the body did not arrive within {timeout:g} s; send it again, faster or smaller"
         ) from None
 
 

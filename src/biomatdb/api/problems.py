@@ -25,6 +25,7 @@ _TITLES = {
     403: ("forbidden", "Not allowed"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "Request timeout"),
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict with stored data"),
     412: ("precondition-failed", "Precondition failed"),
@@ -76,7 +77,8 @@ PROBLEM_DOCS = {
     "invalid Content-Length, ...); the server cannot read it and closes the connection.",
     "request-timeout": "The request line and headers did not arrive within "
     "`BIOMATDB_HEADER_TIMEOUT_SECONDS` (10 s by default) of connecting or of the end of the "
-    "previous response; the connection is closed. Send the request again.",
+    "previous response, or the body within `BIOMATDB_BODY_TIMEOUT_SECONDS` (30 s); the "
+    "connection is closed. Send the request again.",
 }
 
 
