@@ -19,8 +19,8 @@ from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.errors import NotFound
 from biomatdb.imports.router import router as imports_router
-from biomatdb.materials.router import StatusChange
 from biomatdb.materials.router import router as materials_router
+from biomatdb.materials.schemas import StatusChange
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
 from biomatdb.references.router import router as references_router

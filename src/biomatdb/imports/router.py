@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.api.body import JSON, NDJSON, decode_ndjson, media_type, read_body
@@ -14,7 +13,6 @@ from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.problems import problem
 from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Curator
-from biomatdb.auth.keys import Principal
 from biomatdb.bundles.reader import decode
 from biomatdb.bundles.service import (
     ImportReport,
@@ -23,48 +21,12 @@ from biomatdb.bundles.service import (
     validate_documents,
     write_documents,
 )
-from biomatdb.errors import Forbidden, PayloadTooLarge
+from biomatdb.errors import PayloadTooLarge
+from biomatdb.imports.schemas import ImportReportOut
+from biomatdb.materials import workflow
 from biomatdb.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/imports", tags=["curation"])
-
-EDITOR_STATUSES = ("published", "retracted")
-
-
-class Counts(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-
-
-class ImportReportOut(BaseModel):
-    ok: bool
-    dry_run: bool
-    summary: str
-    documents: list[str]
-    references: Counts
-    organizations: Counts
-    materials: Counts
-    property_values_written: int
-    errors: list[dict[str, str]]
-
-
-def _check_rights(principal: Principal, bundle: Any) -> None:
-    if principal.at_least("editor") or not isinstance(bundle, dict):
-        return
-    materials = bundle.get("materials")
-    if not isinstance(materials, list):
-        return
-    paths = [
-        f"materials[{i}].status"
-        for i, m in enumerate(materials)
-        if isinstance(m, dict) and m.get("status") in EDITOR_STATUSES
-    ]
-    if paths:
-        raise Forbidden(
-            f"key {principal.name!r} (role {principal.role}) cannot import published or "
-            f"retracted materials ({', '.join(paths[:10])}); import drafts and submit them",
-        )
 
 
 @router.post(
@@ -101,7 +63,11 @@ async def import_bundle(
     else:
         bundle = decode(data, name="body")
     _check_size(bundle)
-    _check_rights(principal, bundle)
+    materials = bundle.get("materials") if isinstance(bundle, dict) else None
+    if isinstance(materials, list):
+        workflow.check_entry_statuses(
+            principal, [(f"materials[{i}]", entry) for i, entry in enumerate(materials)]
+        )
     may_change = principal.at_least("editor")
 
     def check() -> tuple[ImportReport, ValidatedImport | None]:

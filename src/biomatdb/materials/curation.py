@@ -15,17 +15,14 @@ from biomatdb.bundles.service import validate_materials
 from biomatdb.errors import (
     Conflict,
     FieldProblem,
-    Forbidden,
     InvalidBody,
     PreconditionFailed,
     PreconditionRequired,
 )
-from biomatdb.materials import store
+from biomatdb.materials import store, workflow
 from biomatdb.materials.service import material_view, version_row
 from biomatdb.models import Change, Material, MaterialVersion
 from biomatdb.vocab import MaterialStatus
-
-EDITOR_STATUSES = {MaterialStatus.published.value, MaterialStatus.retracted.value}
 
 
 def validate_entry(session: Session, raw: Any) -> MaterialIn:
@@ -41,20 +38,6 @@ def validate_entry(session: Session, raw: Any) -> MaterialIn:
             ],
         )
     return entries[0]
-
-
-def check_status_right(principal: Principal, raw: Any) -> None:
-    """Curators write drafts and submissions; publishing and retracting is for editors.
-
-    Checked on the raw entry, before validation: a request the role may not make
-    at all is 403 whatever else is wrong with it.
-    """
-    status = raw.get("status") if isinstance(raw, dict) else None
-    if isinstance(status, str) and status in EDITOR_STATUSES and not principal.at_least("editor"):
-        raise Forbidden(
-            f"key {principal.name!r} (role {principal.role}) cannot set status "
-            f"{status!r}; write a draft and submit it for review",
-        )
 
 
 def current_etag(session: Session, material: Material) -> str:
@@ -80,7 +63,7 @@ def check_if_match(session: Session, material: Material, if_match: str | None) -
 
 def create(session: Session, raw: Any, principal: Principal) -> Material:
     """A new material from one entry; 409 when the id exists."""
-    check_status_right(principal, raw)
+    workflow.check_entry_statuses(principal, [("", raw)])
     entry = validate_entry(session, raw)
     if session.scalar(select(Material.id).where(Material.slug == entry.id)) is not None:
         raise Conflict(
@@ -107,7 +90,7 @@ def replace(session: Session, material: Material, raw: Any, principal: Principal
                 "the id in the body is not the id in the URL",
                 errors=[FieldProblem("id", f"must be {material.slug!r} (ids never change)")],
             )
-    check_status_right(principal, raw)
+    workflow.check_entry_statuses(principal, [("", raw)])
     entry = validate_entry(session, raw)
     store.write_entries(session, [entry], actor=principal.name)
     return _material(session, material.slug)
@@ -142,30 +125,16 @@ def patch(session: Session, material: Material, patch_doc: Any, principal: Princ
 def change_status(
     session: Session, material: Material, target: str, note: str | None, principal: Principal
 ) -> Material:
-    """Move a material through review; who may do what is in ``store.TRANSITIONS``."""
+    """Move a material through review (the moves and roles: ``workflow.TRANSITIONS``)."""
     latest = version_row(session, material, material.latest_version)
-    if target in EDITOR_STATUSES and not principal.at_least("editor"):
-        raise Forbidden(
-            f"only editors publish and retract; key {principal.name!r} has role {principal.role}"
-        )
-    if target == MaterialStatus.retracted.value:
-        if material.status != MaterialStatus.published.value:
-            raise Conflict(
-                f"material {material.slug!r} is not published, so it cannot be retracted"
-            )
-        needed = "editor"
-    else:
-        needed = store.transition_role(latest.status, target)
-    if not principal.at_least(needed):
-        raise Forbidden(
-            f"moving a material from {latest.status!r} to {target!r} needs role "
-            f"{needed} or above; key {principal.name!r} has {principal.role}"
-        )
-    if target == MaterialStatus.published.value:
+    transition = workflow.check_move(
+        principal, material.status, latest.status, target, material.slug
+    )
+    if target == workflow.PUBLISHED:
         # The one publish rule: the entry must pass the validation of a published
         # bundle entry (every value cites a source ...), however it gets there.
         validate_entry(session, {**latest.entry, "status": target})
-    store.change_status(session, material, latest, target, actor=principal.name, note=note)
+    store.change_status(session, material, latest, transition, actor=principal.name, note=note)
     return _material(session, material.slug)
 
 

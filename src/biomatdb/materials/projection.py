@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -55,21 +55,30 @@ def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
     return conversion.apply(given_min), conversion.apply(given_max)
 
 
+class Target(NamedTuple):
+    """What one material's projection must show."""
+
+    material_id: int
+    entry: MaterialIn
+    version: int
+    status: str
+
+
 def project(
     session: Session,
-    targets: Sequence[tuple[int, MaterialIn, int, str]],
+    targets: Sequence[Target],
     *,
     now: datetime,
     fresh: bool = False,
 ) -> int:
-    """Make each material's projection show ``(material id, entry, version, status)``.
+    """Make each material's projection show its target's entry, version and status.
 
     ``fresh``: the materials were just inserted and have no child rows yet.
     Returns the number of property values written.
     """
     if not targets:
         return 0
-    ids = [mid for mid, *_ in targets]
+    ids = [t.material_id for t in targets]
     if not fresh:
         for model in CHILD_TABLES:
             for start in range(0, len(ids), _CHUNK):
@@ -78,7 +87,7 @@ def project(
                 )
         # One executemany for all rows (an ORM update per row costs ~0.5 ms each).
         table = table_of(Material)
-        fields = [*material_fields(targets[0][1]), "status", "version", "updated_at"]
+        fields = [*material_fields(targets[0].entry), "status", "version", "updated_at"]
         statement = (
             update(table)
             .where(table.c.id == bindparam("target_id"))
@@ -97,9 +106,9 @@ def project(
                 for mid, entry, version, status in targets
             ],
         )
-    written = _insert_children(session, [(mid, entry) for mid, entry, *_ in targets])
+    written = _insert_children(session, [(t.material_id, t.entry) for t in targets])
     fulltext.for_session(session).replace(
-        session, {mid: _document(entry) for mid, entry, *_ in targets}
+        session, {t.material_id: _document(t.entry) for t in targets}
     )
     return written
 

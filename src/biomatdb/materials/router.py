@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
@@ -21,11 +20,15 @@ from biomatdb.auth.keys import Principal
 from biomatdb.bundles.paths import from_validation_error
 from biomatdb.errors import InvalidBody, NotFound
 from biomatdb.materials import curation, service
-from biomatdb.materials.schemas import MaterialListItem, MaterialOut
+from biomatdb.materials.schemas import (
+    HistoryOut,
+    MaterialListItem,
+    MaterialOut,
+    StatusChange,
+)
 from biomatdb.models import Material
 from biomatdb.search.params import DEFAULT_LIMIT, MAX_TERMS, parse_search
 from biomatdb.settings import get_settings
-from biomatdb.vocab import MaterialStatus
 
 router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
 
@@ -293,15 +296,6 @@ async def patch_material(
     )
 
 
-class StatusChange(BaseModel):
-    """A review transition."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: MaterialStatus
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-
 STATUS_BODY = {
     "requestBody": {
         "required": True,
@@ -341,33 +335,6 @@ async def change_status(
         return _written(request, session, run_write(session, write), status_code=200)
 
     return await in_write_slot(request, work)
-
-
-class VersionOut(BaseModel):
-    version: int
-    status: str
-    created_at: datetime
-    created_by: str
-    changes: list[dict[str, Any]]
-    href: str
-
-
-class EventOut(BaseModel):
-    seq: int
-    at: datetime
-    action: str
-    version: int | None
-    status: str | None
-    actor: str
-    note: str | None
-
-
-class HistoryOut(BaseModel):
-    id: str
-    latest_version: int
-    published_version: int | None
-    versions: list[VersionOut]
-    events: list[EventOut]
 
 
 @router.get(

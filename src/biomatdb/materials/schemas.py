@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from biomatdb.api.wire import WireModel
+from biomatdb.vocab import MaterialStatus
 
 
 class PropertySummaryOut(WireModel):
@@ -122,3 +123,42 @@ class MaterialOut(WireModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# --- curation: review moves and history ----------------------------------------------
+
+
+class StatusChange(BaseModel):
+    """A review transition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: MaterialStatus
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: str
+    created_at: datetime
+    created_by: str
+    changes: list[dict[str, Any]]
+    href: str
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    version: int | None
+    status: str | None
+    actor: str
+    note: str | None
+
+
+class HistoryOut(BaseModel):
+    id: str
+    latest_version: int
+    published_version: int | None
+    versions: list[VersionOut]
+    events: list[EventOut]

@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import insert, select, update
@@ -30,6 +30,7 @@ from biomatdb.bundles.schemas import MaterialIn
 from biomatdb.db import bulk_insert
 from biomatdb.errors import Conflict
 from biomatdb.materials import projection, shared_records
+from biomatdb.materials.workflow import Transition
 from biomatdb.models import Change, Material, MaterialVersion
 from biomatdb.models.base import table_of, utcnow
 from biomatdb.vocab import MaterialStatus
@@ -57,7 +58,7 @@ class Written:
     """What happened to one entry."""
 
     slug: str
-    outcome: str  # created, updated, unchanged
+    outcome: Literal["created", "updated", "unchanged"]
     version: int
     property_values: int = 0
 
@@ -118,8 +119,8 @@ def write_entries(
 
     versions: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
-    targets_new: list[tuple[int, MaterialIn, int, str]] = []
-    targets_old: list[tuple[int, MaterialIn, int, str]] = []
+    targets_new: list[projection.Target] = []
+    targets_old: list[projection.Target] = []
 
     if created:
         rows = [
@@ -163,7 +164,7 @@ def write_entries(
                     note,
                 )
             )
-            targets_new.append((mid, entry, 1, status))
+            targets_new.append(projection.Target(mid, entry, 1, status))
             results.append(Written(entry.id, "created", 1, len(entry.properties)))
 
     if updated:
@@ -182,12 +183,12 @@ def write_entries(
             values: dict[str, Any] = {"content_hash": digest, "latest_version": version}
             if status == PUBLISHED:
                 values["published_version"] = version
-                targets_old.append((state.id, entry, version, status))
+                targets_old.append(projection.Target(state.id, entry, version, status))
                 public_version: int | None = version
             elif public and status in (MaterialStatus.draft.value, MaterialStatus.in_review.value):
                 public_version = state.published_version  # a pending edit; the public keeps v
             else:
-                targets_old.append((state.id, entry, version, status))
+                targets_old.append(projection.Target(state.id, entry, version, status))
                 public_version = None
             session.execute(update(Material).where(Material.id == state.id).values(**values))
             changes.append(
@@ -201,7 +202,7 @@ def write_entries(
     projection.project(session, targets_new, now=now, fresh=True)
     projection.project(session, targets_old, now=now)
     shared_records.publish_shared_records(
-        session, [e for _, e, _, status in targets_new + targets_old if status == PUBLISHED]
+        session, [t.entry for t in targets_new + targets_old if t.status == PUBLISHED]
     )
     bulk_insert(session, table_of(Change), changes)
     session.flush()
@@ -312,60 +313,37 @@ def field_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
     return [] if before == after else [{"path": path, "before": before, "after": after}]
 
 
-# --- the review workflow -----------------------------------------------------------------
-
-#: (from, to) -> (the least role allowed, the feed action)
-TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("draft", "in_review"): ("curator", "submitted"),
-    ("in_review", "draft"): ("curator", "returned_to_draft"),
-    ("in_review", "published"): ("editor", "published"),
-    ("published", "retracted"): ("editor", "retracted"),
-    ("retracted", "draft"): ("curator", "returned_to_draft"),
-}
-
-
-def transition_role(current: str, target: str) -> str:
-    """The least role allowed to move a material from ``current`` to ``target``."""
-    rule = TRANSITIONS.get((current, target))
-    if rule is None:
-        allowed = sorted(t for (f, t) in TRANSITIONS if f == current)
-        raise Conflict(
-            f"a material in status {current!r} cannot move to {target!r}; "
-            + (f"it can move to {', '.join(allowed)}" if allowed else "no move is possible"),
-        )
-    return rule[0]
+# --- the review workflow (the moves themselves are in ``workflow``) -----------------------
 
 
 def change_status(
     session: Session,
     material: Material,
     latest: MaterialVersion,
-    target: str,
+    transition: Transition,
     *,
     actor: str,
     note: str | None,
     now: datetime | None = None,
 ) -> None:
-    """Apply a review transition (the caller has checked the role)."""
+    """Apply a review move (the caller has found it and checked the role)."""
     now = now or utcnow()
-    current = latest.status
-    if target == MaterialStatus.retracted.value:
-        if material.status != PUBLISHED:
-            raise Conflict("only a published material can be retracted")
+    target = transition.target
+    if transition.of_public:  # retraction withdraws the public version
         public = _version(session, material.id, material.published_version)
         public.status = target
         projection.set_projection_status(session, material.id, target, now)
         public_version = None
         version = public.version
     else:
-        if (current, target) not in TRANSITIONS:
-            transition_role(current, target)  # raises the explanatory conflict
         latest.status = target
         version = latest.version
         if target == PUBLISHED:
             entry = MaterialIn.model_validate({**latest.entry, "status": target})
             material.published_version = latest.version
-            projection.project(session, [(material.id, entry, latest.version, target)], now=now)
+            projection.project(
+                session, [projection.Target(material.id, entry, latest.version, target)], now=now
+            )
             shared_records.publish_shared_records(session, [entry])
             public_version = latest.version
         elif material.status == PUBLISHED and material.version != latest.version:
@@ -374,11 +352,10 @@ def change_status(
             projection.set_projection_status(session, material.id, target, now)
             public_version = None
     material.content_hash = _status_hash(latest)
-    action = TRANSITIONS.get((current, target), ("editor", "retracted"))[1]
     record_change(
         session,
         now=now,
-        action=action,
+        action=transition.action,
         slug=material.slug,
         material_id=material.id,
         version=version,
