@@ -169,6 +169,10 @@ CATALOGUE: tuple[PropertyDefinition, ...] = (
 BY_KEY: dict[str, PropertyDefinition] = {p.key: p for p in CATALOGUE}
 
 
+#: Property key -> its canonical unit (what every summary and canonical value is in).
+CANONICAL_UNITS: dict[str, str] = {p.key: p.canonical_unit for p in CATALOGUE}
+
+
 def get(key: str) -> PropertyDefinition | None:
     """The catalogue entry for ``key``, or ``None`` when there is none."""
     return BY_KEY.get(key)

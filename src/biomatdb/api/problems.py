@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from biomatdb.bundles.paths import join
 from biomatdb.db import overload_kind
 from biomatdb.errors import BiomatdbError, ServiceUnavailable
+from biomatdb.kit.paths import join
 from biomatdb.settings import get_settings
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -19,14 +19,13 @@ from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, ReferenceIn
 from biomatdb.bundles.validation import KnownIds, ParsedBundle, parse, valid
 from biomatdb.db import begin_write
 from biomatdb.errors import FieldProblem, Forbidden
+from biomatdb.kit.chunks import chunks
 from biomatdb.materials import store
 from biomatdb.models import (
     Organization,
     Reference,
 )
 from biomatdb.models.base import utcnow
-
-_CHUNK = 500
 
 
 @dataclass
@@ -291,16 +290,14 @@ def _existing(
 ) -> set[str]:
     found: set[str] = set()
     ordered = sorted(slugs)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for chunk in chunks(ordered):
         found.update(session.scalars(select(model.slug).where(model.slug.in_(chunk))))
     return found
 
 
 def _slug_map(session: Session, model: Any, slugs: Sequence[str]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
-    for start in range(0, len(slugs), _CHUNK):
-        chunk = list(slugs[start : start + _CHUNK])
+    for chunk in chunks(slugs):
         for row in session.scalars(select(model).where(model.slug.in_(chunk))):
             rows[row.slug] = row
     return rows

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from biomatdb import catalogue, units
-from biomatdb.bundles.paths import from_validation_error, join
 from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, PropertyValueIn, ReferenceIn
 from biomatdb.errors import FieldProblem
+from biomatdb.kit.paths import from_validation_error, join
 from biomatdb.vocab import MaterialStatus
 
 Entry = TypeVar("Entry", bound=BaseModel)
@@ -279,28 +279,25 @@ def check_property_value(
         )
         return None
     try:
-        conversion = units.conversion(value.unit, value.property)
+        units.conversion(value.unit, value.property)
     except units.UnitError as exc:
         problems.append(FieldProblem(join(path, "unit"), str(exc)))
         return None
     if value.value is not None:
-        low = high = conversion.apply(value.value)
         low_field = high_field = "value"
     else:
-        given_min = value.min if value.min is not None else value.max
-        given_max = value.max if value.max is not None else value.min
-        assert given_min is not None
-        assert given_max is not None
-        if given_min > given_max:
+        if value.min is not None and value.max is not None and value.min > value.max:
             problems.append(
                 FieldProblem(
                     join(path, "min"), f"min ({value.min}) is greater than max ({value.max})"
                 )
             )
             return None
-        low, high = conversion.apply(given_min), conversion.apply(given_max)
         low_field = "min" if value.min is not None else "max"
         high_field = "max" if value.max is not None else "min"
+    low, high = units.canonical_interval(
+        value.unit, value.property, value.value, value.min, value.max
+    )
     if not (math.isfinite(low) and math.isfinite(high)):
         # 1e308 TPa is a finite number but no finite number of GPa: the canonical
         # value could be neither searched nor serialised.

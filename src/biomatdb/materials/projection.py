@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from biomatdb import units
 from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn
 from biomatdb.db import bulk_insert
+from biomatdb.kit.chunks import chunks
 from biomatdb.models import (
     BiocompatibilityResultRow,
     CompositionComponent,
@@ -39,20 +40,11 @@ CHILD_TABLES = (
     RegulatoryRecord,
     SupplierOffering,
 )
-_CHUNK = 500
 
 
 def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
     """The closed interval of a (validated) value in its property's canonical unit."""
-    conversion = units.conversion(value.unit, value.property)
-    if value.value is not None:
-        low = high = conversion.apply(value.value)
-        return low, high
-    given_min = value.min if value.min is not None else value.max
-    given_max = value.max if value.max is not None else value.min
-    assert given_min is not None
-    assert given_max is not None
-    return conversion.apply(given_min), conversion.apply(given_max)
+    return units.canonical_interval(value.unit, value.property, value.value, value.min, value.max)
 
 
 class Target(NamedTuple):
@@ -81,10 +73,8 @@ def project(
     ids = [t.material_id for t in targets]
     if not fresh:
         for model in CHILD_TABLES:
-            for start in range(0, len(ids), _CHUNK):
-                session.execute(
-                    delete(model).where(model.material_id.in_(ids[start : start + _CHUNK]))
-                )
+            for chunk in chunks(ids):
+                session.execute(delete(model).where(model.material_id.in_(chunk)))
         # One executemany for all rows (an ORM update per row costs ~0.5 ms each).
         table = table_of(Material)
         fields = [*material_fields(targets[0].entry), "status", "version", "updated_at"]
@@ -286,9 +276,7 @@ def typical_value(intervals: Sequence[tuple[float, float]]) -> float:
 def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     ordered = sorted(slugs)
-    for start in range(0, len(ordered), _CHUNK):
-        rows = session.execute(
-            select(model.slug, model.id).where(model.slug.in_(ordered[start : start + _CHUNK]))
-        )
+    for chunk in chunks(ordered):
+        rows = session.execute(select(model.slug, model.id).where(model.slug.in_(chunk)))
         found.update(dict(rows.all()))
     return found

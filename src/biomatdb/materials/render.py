@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue, units
+from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.projection import typical_value
 from biomatdb.materials.schemas import (
     ReferenceOut,
@@ -95,13 +96,6 @@ def organization_json(organization: Organization | None) -> dict[str, Any] | Non
     }
 
 
-_CANONICAL_UNITS = {p.key: p.canonical_unit for p in catalogue.CATALOGUE}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def render(
     entry: dict[str, Any],
     *,
@@ -126,14 +120,10 @@ def render(
     intervals: dict[str, list[tuple[float, float]]] = {}
     for value in entry.get("properties") or []:
         key = value["property"]
-        conversion = units.conversion(value["unit"], key)
         given = value.get("value")
-        if given is not None:
-            low = high = conversion.apply(given)
-        else:
-            lo_given = value["min"] if value.get("min") is not None else value["max"]
-            hi_given = value["max"] if value.get("max") is not None else value["min"]
-            low, high = conversion.apply(lo_given), conversion.apply(hi_given)
+        low, high = units.canonical_interval(
+            value["unit"], key, given, value.get("min"), value.get("max")
+        )
         intervals.setdefault(key, []).append((low, high))
         properties.append(
             {
@@ -148,7 +138,11 @@ def render(
                 "method": value.get("method"),
                 "conditions": value.get("conditions"),
                 "source": source(value.get("source")),
-                "canonical": {"min": low, "max": high, "unit": _CANONICAL_UNITS.get(key, "")},
+                "canonical": {
+                    "min": low,
+                    "max": high,
+                    "unit": catalogue.CANONICAL_UNITS.get(key, ""),
+                },
             }
         )
     summary = {
@@ -156,7 +150,7 @@ def render(
             "min": min(lo for lo, _ in found),
             "max": max(hi for _, hi in found),
             "typical": typical_value(found),
-            "unit": _CANONICAL_UNITS.get(key, ""),
+            "unit": catalogue.CANONICAL_UNITS.get(key, ""),
             "count": len(found),
         }
         for key, found in sorted(intervals.items())
@@ -213,6 +207,6 @@ def render(
         ],
         "status": status,
         "version": version,
-        "created_at": _iso(created_at),
-        "updated_at": _iso(updated_at),
+        "created_at": iso_utc(created_at),
+        "updated_at": iso_utc(updated_at),
     }

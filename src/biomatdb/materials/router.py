@@ -17,8 +17,8 @@ from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
 from biomatdb.auth.keys import Principal
-from biomatdb.bundles.paths import from_validation_error
 from biomatdb.errors import InvalidBody, NotFound
+from biomatdb.kit.paths import from_validation_error
 from biomatdb.materials import curation, service
 from biomatdb.materials.schemas import (
     HistoryOut,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
+from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.render import load_links, render
 from biomatdb.models import Material, MaterialVersion
 from biomatdb.models.history import shown_version
@@ -47,16 +48,15 @@ def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[s
                 "min": low,
                 "max": high,
                 "typical": typical,
-                "unit": _CANONICAL_UNITS.get(key, ""),
+                "unit": catalogue.CANONICAL_UNITS.get(key, ""),
                 "count": n,
             }
             for key, low, high, typical, n in summaries
         },
-        "updated_at": updated_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": iso_utc(updated_at),
     }
 
 
-_CANONICAL_UNITS = {p.key: p.canonical_unit for p in catalogue.CATALOGUE}
 
 
 def get_material(session: Session, slug: str, *, latest: bool) -> Material:

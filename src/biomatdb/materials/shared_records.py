@@ -15,9 +15,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.kit.chunks import chunks
 from biomatdb.models import Organization, Reference
-
-_CHUNK = 500
 
 
 def named_records(entries: Iterable[MaterialIn]) -> tuple[set[str], set[str]]:
@@ -44,9 +43,7 @@ def _make_public(
     session: Session, model: type[Reference] | type[Organization], slugs: set[str]
 ) -> None:
     ordered = sorted(slugs)
-    for start in range(0, len(ordered), _CHUNK):
+    for chunk in chunks(ordered):
         session.execute(
-            update(model)
-            .where(model.slug.in_(ordered[start : start + _CHUNK]), model.public.is_(False))
-            .values(public=True)
+            update(model).where(model.slug.in_(chunk), model.public.is_(False)).values(public=True)
         )

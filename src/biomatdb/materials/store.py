@@ -16,19 +16,19 @@ Rules:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.schemas import MaterialIn
 from biomatdb.db import bulk_insert
 from biomatdb.errors import Conflict
+from biomatdb.kit.chunks import chunks
+from biomatdb.kit.hashing import json_hash
 from biomatdb.materials import projection, shared_records
 from biomatdb.materials.workflow import Transition
 from biomatdb.models import Change, Material, MaterialVersion
@@ -36,7 +36,6 @@ from biomatdb.models.base import table_of, utcnow
 from biomatdb.vocab import MaterialStatus
 
 PUBLISHED = MaterialStatus.published.value
-_CHUNK = 500
 #: Fields of an entry that are not content (kept per version row instead).
 NOT_CONTENT = {"status", "version", "created_at", "updated_at"}
 
@@ -49,8 +48,7 @@ def entry_payload(entry: MaterialIn) -> dict[str, Any]:
 def content_hash(entry: MaterialIn, payload: dict[str, Any] | None = None) -> str:
     """A stable hash of an entry's content and status (``payload``: its stored form,
     when the caller has it already)."""
-    content = {**(payload or entry_payload(entry)), "status": entry.status.value}
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return json_hash({**(payload or entry_payload(entry)), "status": entry.status.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,7 @@ class _State:
 
 def _states(session: Session, slugs: Sequence[str]) -> dict[str, _State]:
     found: dict[str, _State] = {}
-    for start in range(0, len(slugs), _CHUNK):
+    for chunk in chunks(slugs):
         rows = session.execute(
             select(
                 Material.slug,
@@ -83,7 +81,7 @@ def _states(session: Session, slugs: Sequence[str]) -> dict[str, _State]:
                 Material.latest_version,
                 Material.published_version,
                 Material.status,
-            ).where(Material.slug.in_(list(slugs[start : start + _CHUNK])))
+            ).where(Material.slug.in_(chunk))
         )
         for slug, mid, digest, latest, published, status in rows:
             found[slug] = _State(mid, digest, latest, published, status)
@@ -137,11 +135,9 @@ def write_entries(
             for entry, digest in created
         ]
         ids: dict[str, int] = {}
-        for start in range(0, len(rows), _CHUNK):
+        for chunk in chunks(rows):
             table = table_of(Material)
-            result = session.execute(
-                insert(table).returning(table.c.id, table.c.slug), rows[start : start + _CHUNK]
-            )
+            result = session.execute(insert(table).returning(table.c.id, table.c.slug), chunk)
             ids.update({slug: mid for mid, slug in result})
         for entry, digest in created:
             mid = ids[entry.id]
@@ -273,11 +269,11 @@ def _version_entries(
     found: dict[tuple[int, int], dict[str, Any]] = {}
     ids = sorted({mid for mid, _ in keys})
     wanted = set(keys)
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(
                 MaterialVersion.material_id, MaterialVersion.version, MaterialVersion.entry
-            ).where(MaterialVersion.material_id.in_(ids[start : start + _CHUNK]))
+            ).where(MaterialVersion.material_id.in_(chunk))
         )
         for mid, version, entry in rows:
             if (mid, version) in wanted:
@@ -368,8 +364,7 @@ def change_status(
 
 
 def _status_hash(latest: MaterialVersion) -> str:
-    payload = {**latest.entry, "status": latest.status}
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return json_hash({**latest.entry, "status": latest.status})
 
 
 def _version(session: Session, material_id: int, version: int | None) -> MaterialVersion:
