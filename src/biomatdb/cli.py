@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from biomatdb import resources
 from biomatdb.errors import InvalidBundle
 
 app = typer.Typer(
@@ -26,8 +27,6 @@ app.add_typer(keys_app, name="keys")
 
 #: After an import that wrote this many property values, refresh planner statistics.
 LARGE_IMPORT = 5000
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "bundle.schema.json"
 
 
 @db_app.command("upgrade")
@@ -187,9 +186,14 @@ def seed(
     ] = False,
 ) -> None:
     """Import the bundles shipped in seed/ (in file-name order)."""
-    files = sorted(SEED_DIR.glob("*.json"))
+    try:
+        seed_dir = resources.seed_dir()
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    files = sorted(seed_dir.glob("*.json"))
     if not files:
-        typer.echo(f"no seed bundles in {SEED_DIR}", err=True)
+        typer.echo(f"no seed bundles in {seed_dir}", err=True)
         raise typer.Exit(code=1)
     _run_import(files, dry_run=dry_run, as_json=False)
 
@@ -260,14 +264,25 @@ def serve(
 @app.command("schema")
 def schema(
     out: Annotated[
-        Path, typer.Option("--out", help="where to write the JSON Schema")
-    ] = SCHEMA_PATH,
+        Path | None,
+        typer.Option(
+            "--out",
+            help="where to write the JSON Schema (default: schemas/bundle.schema.json "
+            "in a source checkout, stdout once installed)",
+        ),
+    ] = None,
 ) -> None:
     """Regenerate the bundle JSON Schema (schemas/bundle.schema.json) from the models."""
     from biomatdb.bundles.jsonschema import render
 
-    out.write_text(render(), encoding="utf-8")
-    typer.echo(f"wrote {out}")
+    text = render()
+    if out is None:
+        if resources.checkout_root() is None:
+            sys.stdout.write(text)  # installed: there is no source tree to write into
+            return
+        out = resources.schema_file()
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
 
 
 def main() -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from biomatdb import resources
 from biomatdb.search.fulltext import FTS_TABLE
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -24,10 +22,17 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """An Alembic config for this project, optionally for a given database URL."""
-    ini = PROJECT_ROOT / "alembic.ini"
-    config = Config(str(ini)) if ini.exists() else Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    """An Alembic config for this project, optionally for a given database URL.
+
+    The scripts run from wherever :mod:`biomatdb.resources` finds them: the
+    installed package's copy, or the checkout's ``alembic/``. ``alembic.ini``
+    exists only in a checkout (for the ``alembic`` command); installed, the
+    defaults are enough to upgrade and downgrade."""
+    root = resources.checkout_root()
+    ini = root / "alembic.ini" if root is not None else None
+    config = Config(str(ini)) if ini is not None and ini.is_file() else Config()
+    # set_main_option interpolates: a "%" in the path must be doubled.
+    config.set_main_option("script_location", str(resources.migrations_dir()).replace("%", "%%"))
     if url is not None:
         config.attributes["database_url"] = url
     return config
