@@ -105,3 +105,12 @@ class RegulatoryStatus(StrEnum):
 def values(enum: type[StrEnum]) -> list[str]:
     """The wire values of a vocabulary, in declaration order."""
     return [member.value for member in enum]
+
+
+def country_code(text: str) -> str | None:
+    """``text`` as an ISO 3166-1 alpha-2 code (case-insensitive), or None if it is none."""
+    import pycountry
+
+    upper = text.strip().upper()
+    valid = len(upper) == 2 and upper.isascii() and upper.isalpha()
+    return upper if valid and pycountry.countries.get(alpha_2=upper) else None

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from biomatdb.materials.render import reference_json
 from biomatdb.models import Material, MaterialVersion, Organization, Reference
 from biomatdb.models.history import shown_version
+from biomatdb.references.schemas import reference_json
 from biomatdb.vocab import MaterialStatus
 
 _PAGE = 1000

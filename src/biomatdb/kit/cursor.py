@@ -32,9 +32,9 @@ def decode(cursor: str, fingerprint: str) -> list[Any]:
         and isinstance(payload.get("k"), list)
         and isinstance(payload.get("f"), str)
     ):
-        raise _bad("is not a cursor from this API; pass meta.next_cursor exactly as received")
+        raise bad_cursor()
     if any(isinstance(v, str) and "\x00" in v for v in payload["k"]):
-        raise _bad("is not a cursor from this API; pass meta.next_cursor exactly as received")
+        raise bad_cursor()
     if payload["f"] != fingerprint:
         raise _bad(
             "was issued for different filters or sort; a cursor is valid only with "
@@ -45,3 +45,8 @@ def decode(cursor: str, fingerprint: str) -> list[Any]:
 
 def _bad(message: str) -> InvalidParameter:
     return InvalidParameter(f"cursor {message}", errors=[FieldProblem("cursor", message)])
+
+
+def bad_cursor() -> InvalidParameter:
+    """The 400 for a cursor whose keyset this API could not have issued."""
+    return _bad("is not a cursor from this API; pass meta.next_cursor exactly as received")

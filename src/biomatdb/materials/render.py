@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue, units
 from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.projection import typical_value
-from biomatdb.materials.schemas import (
-    ReferenceOut,
-)
 from biomatdb.models import Organization, Reference
+from biomatdb.organizations.schemas import organization_json
+from biomatdb.references.schemas import reference_json
 
 
 @dataclass(frozen=True)
@@ -62,38 +61,6 @@ def load_links(session: Session, entries: Iterable[dict[str, Any]]) -> Links:
         else {}
     )
     return Links(references, organizations)
-
-
-def reference_out(reference: Reference | None) -> ReferenceOut | None:
-    """A reference, expanded, as a wire model (for the routers that return models)."""
-    data = reference_json(reference)
-    return None if data is None else ReferenceOut(**data)
-
-
-def reference_json(reference: Reference | None) -> dict[str, Any] | None:
-    """A reference, expanded, in wire form."""
-    if reference is None:
-        return None
-    return {
-        "id": reference.slug,
-        "citation": reference.citation,
-        "doi": reference.doi,
-        "year": reference.year,
-        "pmid": reference.pmid,
-        "url": reference.url,
-    }
-
-
-def organization_json(organization: Organization | None) -> dict[str, Any] | None:
-    """An organization, briefly, in wire form."""
-    if organization is None:
-        return None
-    return {
-        "id": organization.slug,
-        "name": organization.name,
-        "kind": organization.kind,
-        "country": organization.country,
-    }
 
 
 def render(

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from biomatdb.api.wire import WireModel
+from biomatdb.organizations.schemas import OrganizationRef
+from biomatdb.references.schemas import ReferenceOut
 from biomatdb.vocab import MaterialStatus
 
 
@@ -28,15 +30,6 @@ class MaterialListItem(WireModel):
     applications: list[str]
     summary: dict[str, PropertySummaryOut]
     updated_at: datetime
-
-
-class ReferenceOut(WireModel):
-    id: str
-    citation: str
-    doi: str | None = None
-    year: int | None = None
-    pmid: str | None = None
-    url: str | None = None
 
 
 class CanonicalOut(WireModel):
@@ -73,13 +66,6 @@ class BiocompatibilityOut(WireModel):
     standard: str | None = None
     result: str
     source: ReferenceOut | None = None
-
-
-class OrganizationRef(WireModel):
-    id: str
-    name: str
-    kind: str
-    country: str | None = None
 
 
 class RegulatoryOut(WireModel):

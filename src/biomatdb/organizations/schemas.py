@@ -1,11 +1,14 @@
-"""Wire types of organizations."""
+"""Wire types of organizations, and the one place an organization row becomes its JSON."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import Field
 
 from biomatdb.api.wire import WireModel
-from biomatdb.materials.schemas import ReferenceOut
+from biomatdb.models import Organization
+from biomatdb.references.schemas import ReferenceOut
 
 
 class OrganizationOut(WireModel):
@@ -14,6 +17,15 @@ class OrganizationOut(WireModel):
     kind: str
     country: str | None = None
     website: str | None = None
+
+
+class OrganizationRef(WireModel):
+    """An organization named by a material (supplier, regulatory holder), briefly."""
+
+    id: str
+    name: str
+    kind: str
+    country: str | None = None
 
 
 class MaterialBrief(WireModel):
@@ -47,3 +59,21 @@ class OrganizationDetail(OrganizationOut):
     regulatory: list[OrganizationRegulatoryOut] = Field(
         description="Regulatory records that name it (published materials)."
     )
+
+
+def organization_out(org: Organization) -> OrganizationOut:
+    return OrganizationOut(
+        id=org.slug, name=org.name, kind=org.kind, country=org.country, website=org.website
+    )
+
+
+def organization_json(organization: Organization | None) -> dict[str, Any] | None:
+    """An organization, briefly, in wire form (the shape of :class:`OrganizationRef`)."""
+    if organization is None:
+        return None
+    return {
+        "id": organization.slug,
+        "name": organization.name,
+        "kind": organization.kind,
+        "country": organization.country,
+    }

@@ -1,0 +1,125 @@
+"""Reading organizations: the list (by country and kind), and one organization with
+what it supplies and the regulatory records that name it."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session, joinedload
+
+from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
+from biomatdb.kit.keyset import Page, slug_page
+from biomatdb.models import Material, Organization, RegulatoryRecord, SupplierOffering
+from biomatdb.organizations.schemas import (
+    MaterialBrief,
+    OfferingOut,
+    OrganizationDetail,
+    OrganizationRegulatoryOut,
+    organization_out,
+)
+from biomatdb.references.schemas import reference_out
+from biomatdb.vocab import MaterialStatus, OrganizationKind, country_code, values
+
+
+def _visible(public_only: bool) -> list[ColumnElement[bool]]:
+    # Without a key only public organizations show (named by a published material,
+    # or approved by an editor); a key sees all, as it sees drafts.
+    return [Organization.public == true()] if public_only else []
+
+
+def list_organizations(
+    session: Session,
+    *,
+    public_only: bool,
+    country: str | None,
+    kind: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Organization]:
+    """Organizations by id, optionally of one country or kind; 400 naming every bad filter."""
+    problems: list[FieldProblem] = []
+    where = _visible(public_only)
+    if country is not None:
+        code = country_code(country)
+        if code is None:
+            problems.append(
+                FieldProblem(
+                    "country",
+                    f"{country!r} is not an ISO 3166-1 alpha-2 country code (e.g. IT, JP, US)",
+                )
+            )
+        where.append(Organization.country == code)
+    if kind is not None:
+        if kind not in values(OrganizationKind):
+            problems.append(
+                FieldProblem(
+                    "kind",
+                    f"unknown kind {kind!r}; choose from " + ", ".join(values(OrganizationKind)),
+                )
+            )
+        where.append(Organization.kind == kind)
+    if problems:
+        raise InvalidParameter(
+            "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
+        )
+    return slug_page(
+        session,
+        Organization,
+        Organization.slug,
+        where,
+        fingerprint=f"org:{country}:{kind}",
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def organization_detail(session: Session, slug: str, *, public_only: bool) -> OrganizationDetail:
+    """One organization, with what it supplies and the regulatory records naming it (of
+    published materials); 404 when absent or hidden."""
+    org = session.scalars(
+        select(Organization).where(Organization.slug == slug, *_visible(public_only))
+    ).one_or_none()
+    if org is None:
+        raise NotFound(f"no organization has id {slug!r}; list them at /api/v1/organizations")
+    published = Material.status == MaterialStatus.published.value
+    offerings = session.scalars(
+        select(SupplierOffering)
+        .join(SupplierOffering.material)
+        .options(joinedload(SupplierOffering.material))
+        .where(SupplierOffering.organization_id == org.id, published)
+        .order_by(Material.sort_name, Material.slug, SupplierOffering.position)
+    ).all()
+    records = session.scalars(
+        select(RegulatoryRecord)
+        .join(RegulatoryRecord.material)
+        .options(joinedload(RegulatoryRecord.material), joinedload(RegulatoryRecord.reference))
+        .where(RegulatoryRecord.organization_id == org.id, published)
+        .order_by(Material.sort_name, Material.slug, RegulatoryRecord.position)
+    ).all()
+
+    def brief(m: Material) -> MaterialBrief:
+        return MaterialBrief(id=m.slug, name=m.name, material_class=m.material_class)
+
+    return OrganizationDetail(
+        **organization_out(org).model_dump(),
+        supplies=[
+            OfferingOut(
+                material=brief(o.material), trade_name=o.trade_name, grade=o.grade, form=o.form
+            )
+            for o in offerings
+        ],
+        regulatory=[
+            OrganizationRegulatoryOut(
+                material=brief(r.material),
+                jurisdiction=r.jurisdiction,
+                pathway=r.pathway,
+                status=r.status,
+                identifier=r.identifier,
+                device_class=r.device_class,
+                product_code=r.product_code,
+                device_name=r.device_name,
+                decision_date=r.decision_date.isoformat() if r.decision_date else None,
+                source=reference_out(r.reference),
+            )
+            for r in records
+        ],
+    )
