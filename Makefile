@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint setup setup-dev schema bench clean
+.PHONY: serve test test-fast lint setup setup-dev schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,16 @@ serve: setup
 test: setup-dev
 	$(BIN)/python -m pytest -q
 
-## lint: ruff and mypy
+## test-fast: the edit-run loop (under 30 s): everything but the tests marked slow
+## (fuzzing, real server processes, the wheel, the benchmark smoke run)
+test-fast: setup-dev
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## lint: ruff, mypy and the import contracts of the layers (pyproject.toml [tool.importlinter])
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: the benchmark harness (10k and 100k materials, SQLite and PostgreSQL) -> docs/benchmarks.md
 bench: setup-dev

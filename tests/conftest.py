@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from biomatdb import migrations
-from biomatdb.api.app import create_app
 from biomatdb.api.deps import get_session
-from biomatdb.bundles.service import import_documents
+from biomatdb.app import create_app
 from biomatdb.db import make_engine
+from biomatdb.exchange.importer import import_documents
 from biomatdb.settings import normalize_database_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -55,6 +55,18 @@ class DatabaseFactory:
             admin.execute(text(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
         return base.set(database=name).render_as_string(hide_password=False)
+
+    def with_fixture(self) -> str:
+        """A new database at migration head holding the search fixture bundle."""
+        url = self.new_url()
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            report = import_documents(session, [("search_bundle", load_json(SEARCH_BUNDLE))])
+            assert report.ok, report.errors
+            session.commit()
+        engine.dispose()
+        return url
 
     def _admin(self) -> Any:
         assert self.pg_url is not None
@@ -88,15 +100,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFact
 @pytest.fixture(scope="session")
 def database_url(databases: DatabaseFactory) -> str:
     """A fresh database at migration head, holding the search fixture bundle."""
-    url = databases.new_url()
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        report = import_documents(session, [("search_bundle", load_json(SEARCH_BUNDLE))])
-        assert report.ok, report.errors
-        session.commit()
-    engine.dispose()
-    return url
+    return databases.with_fixture()
 
 
 @pytest.fixture(scope="session")
@@ -200,13 +204,7 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
 
     import httpx
 
-    url = databases.new_url()
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as fresh:
-        assert import_documents(fresh, [("fixture", load_json(SEARCH_BUNDLE))]).ok
-        fresh.commit()
-    engine.dispose()
+    url = databases.with_fixture()
     port = _free_port()
     env = {**os.environ, "BIOMATDB_DATABASE_URL": url}
     process = subprocess.Popen(

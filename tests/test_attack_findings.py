@@ -26,23 +26,9 @@ from biomatdb.db import begin_write, make_engine, overload_kind, start_budget
 from biomatdb.search import params
 from biomatdb.search.params import parse_search
 from tests.conftest import auth, client_for
+from tests.helpers import problem_of, search_ids
 
 MATERIALS = "/api/v1/materials"
-PROBLEM = "application/problem+json"
-
-
-def problem_of(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
-def search_ids(client: TestClient, query: str) -> list[str]:
-    response = client.get(f"{MATERIALS}?{query}")
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["data"]]
 
 
 # --- 2. many repeated prop / regulatory terms ------------------------------------------------
@@ -95,8 +81,8 @@ def bounded_engine(database_url: str) -> Iterator[Engine]:
 
 def bounded_client(engine: Engine) -> TestClient:
     """The API as served: a session per request from ``engine``, committed or rolled back."""
-    from biomatdb.api.app import create_app
     from biomatdb.api.deps import get_session
+    from biomatdb.app import create_app
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 

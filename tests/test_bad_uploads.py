@@ -24,9 +24,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.export import export_bundle
+from biomatdb.exchange.exporter import export_bundle
 from biomatdb.settings import get_settings
 from tests.conftest import auth
+
+# hundreds of hostile uploads: `make test` and CI run it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"

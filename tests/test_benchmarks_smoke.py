@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from benchmarks.__main__ import main
 from benchmarks.queries import MIX
+
+# runs the benchmark harness end to end: `make test` and CI run it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 
 def test_harness_runs_every_layer_and_writes_the_report(tmp_path: Path) -> None:

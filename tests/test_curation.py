@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb.auth.keys import authenticate, create_key, revoke_key
-from biomatdb.bundles.export import export_bundle
+from biomatdb.exchange.exporter import export_bundle
 from biomatdb.models import ApiKey
 from tests.conftest import auth
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from biomatdb.api.app import create_app
+from biomatdb.app import create_app
 from biomatdb.cli import app as cli_app
 from biomatdb.settings import Settings
 

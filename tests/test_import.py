@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.export import export_bundle
 from biomatdb.bundles.reader import decode
-from biomatdb.bundles.service import import_documents
 from biomatdb.errors import InvalidBundle
+from biomatdb.exchange.exporter import export_bundle
+from biomatdb.exchange.importer import import_documents
 from biomatdb.models import Material, PropertyValue, Reference
 from tests.conftest import SEARCH_BUNDLE, client_for, load_json
 

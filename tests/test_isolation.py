@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from biomatdb.models import Material
 
 FIXTURE_MATERIALS = 13

@@ -47,12 +47,15 @@ from sqlalchemy.orm import Session
 
 from biomatdb import catalogue, units
 from biomatdb.api import problems
-from biomatdb.api.app import create_app
 from biomatdb.api.deps import get_session
 from biomatdb.api.wire import Problem
+from biomatdb.app import create_app
 from biomatdb.search import cursor as cursors
 from biomatdb.search.params import FACETS, parse_search
 from biomatdb.vocab import Application, Jurisdiction, MaterialClass, RegulatoryStatus, values
+
+# Property-based over the whole read API: `make test` and CI run it, `make test-fast` not.
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 40
 SEED = 20240517

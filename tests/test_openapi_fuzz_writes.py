@@ -41,12 +41,15 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from biomatdb.api import problems
-from biomatdb.api.app import create_app
 from biomatdb.api.deps import get_session
 from biomatdb.api.wire import Problem
+from biomatdb.app import create_app
 from biomatdb.auth.keys import create_key
 from tests.conftest import auth
 from tests.test_openapi_fuzz import fuzz_config as read_fuzz_config
+
+# Property-based over the whole write API: `make test` and CI run it, `make test-fast` not.
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 30
 SEED = 20240518

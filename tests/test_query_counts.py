@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from biomatdb.search import counts
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.reader import read_file
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from tests.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from biomatdb import migrations
 from biomatdb.auth.keys import create_key
-from biomatdb.bundles.service import import_documents
 from biomatdb.db import WRITE_LOCK_KEY, begin_write, make_engine
+from biomatdb.exchange.importer import import_documents
 from tests.conftest import SEARCH_BUNDLE, DatabaseFactory, LiveServer, auth, load_json
 
 pytestmark = pytest.mark.slow

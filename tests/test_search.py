@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
+from tests.helpers import search_ids
 
 ALL_BY_NAME = [
     "fx-alumina",
@@ -27,11 +28,7 @@ ALL_BY_NAME = [
 
 
 def ids(client: TestClient, query: str) -> list[str]:
-    response = client.get(f"/api/v1/materials?{query}&limit=200")
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["meta"]["total"] == len(body["data"])
-    return [item["id"] for item in body["data"]]
+    return search_ids(client, query, whole=True)
 
 
 @pytest.mark.parametrize(

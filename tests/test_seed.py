@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.reader import read_file
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from biomatdb.models import Material, Organization, PropertyValue, RegulatoryRecord
 from tests.conftest import client_for
 

@@ -30,14 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 
-from biomatdb import migrations
-from biomatdb.bundles.service import import_documents
-from biomatdb.db import make_engine
 from biomatdb.server import trusted_proxies, uvicorn_options
 from biomatdb.settings import Settings
-from tests.conftest import SEARCH_BUNDLE, DatabaseFactory, _free_port, load_json
+from tests.conftest import DatabaseFactory, _free_port
 
 pytestmark = pytest.mark.slow
 
@@ -90,17 +86,6 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _fresh_database(databases: DatabaseFactory) -> str:
-    url = databases.new_url()
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as fresh:
-        assert import_documents(fresh, [("fixture", load_json(SEARCH_BUNDLE))]).ok
-        fresh.commit()
-    engine.dispose()
-    return url
-
-
 def _wait_healthy(server: Server) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -120,7 +105,7 @@ def start_server(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     """Starts servers with extra settings in the environment; stops them at the end."""
-    url = _fresh_database(databases)
+    url = databases.with_fixture()
     started: list[Server] = []
 
     def start(http_impl: str = "httptools", workers: int = 1, **settings: str) -> Server:

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from biomatdb.synth import generate
 from tests.conftest import client_for
 

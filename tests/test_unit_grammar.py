@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue, units
-from biomatdb.bundles.service import import_documents
+from biomatdb.exchange.importer import import_documents
 from biomatdb.models import Material, PropertyValue
 
 # Inputs that hung or exhausted the server, or that pint would evaluate oddly.
@@ -478,6 +478,7 @@ units.parse_unit("MPa·m½")  # warm-up: the registry, regexes and pint's caches
 @settings(
     max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
+@pytest.mark.slow
 @given(text=st.one_of(soup, structured()), key=st.sampled_from(PROPERTY_KEYS))
 def test_fuzz_every_input_is_a_unit_or_a_unit_error_in_milliseconds(text: str, key: str) -> None:
     # UnitError is the only exception allowed to escape (timed_uncached re-raises any other).

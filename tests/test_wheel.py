@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 import biomatdb
-from biomatdb.api.app import create_app
+from biomatdb.app import create_app
 from fastapi.testclient import TestClient
 
 here = Path(biomatdb.__file__).resolve()

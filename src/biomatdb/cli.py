@@ -49,8 +49,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision")
 
 def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
     from biomatdb.bundles.reader import read_file
-    from biomatdb.bundles.service import import_documents
     from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
+    from biomatdb.exchange.importer import import_documents
 
     documents: list[tuple[str, Any]] = []
     decode_errors: list[dict[str, str]] = []
@@ -205,8 +205,8 @@ def export(
     ] = None,
 ) -> None:
     """Write the whole published database as one bundle."""
-    from biomatdb.bundles.export import export_bundle
     from biomatdb.db import session_scope
+    from biomatdb.exchange.exporter import export_bundle
 
     with session_scope() as session:
         bundle = export_bundle(session)
@@ -233,8 +233,8 @@ def synth(
         out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n", encoding="utf-8")
         typer.echo(f"wrote {materials} synthetic materials to {out}", err=True)
     if load:
-        from biomatdb.bundles.service import import_documents
         from biomatdb.db import session_scope
+        from biomatdb.exchange.importer import import_documents
 
         with session_scope(write=True) as session:
             report = import_documents(session, [("synth", bundle)], actor="synth")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 from fastapi import Request, Response
 
-
-def etag_of(payload: Any) -> str:
-    """The ETag of a JSON representation: a hash of its bytes."""
-    return '"' + hashlib.sha256(orjson.dumps(payload)).hexdigest()[:32] + '"'
+from biomatdb.kit.hashing import bytes_etag
 
 
 def json_with_etag(
@@ -23,7 +19,7 @@ def json_with_etag(
 ) -> Response:
     """Serialise ``payload``; tag it; answer 304 when the client already has it."""
     body = orjson.dumps(payload)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = bytes_etag(body)
     all_headers = {"ETag": etag, "Cache-Control": "no-cache", **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and request.method in ("GET", "HEAD"):

@@ -158,47 +158,54 @@ def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
     orgs = result.declared_organizations | known.organizations(
         wanted_orgs - result.declared_organizations
     )
-
-    problems = result.problems
     for index, material in materials:
-        base = join("materials", index)
-        published = material.status == MaterialStatus.published
-        seen_apps: set[str] = set()
-        for i, application in enumerate(material.applications):
-            if application in seen_apps:
-                problems.append(
-                    FieldProblem(
-                        join(base, "applications", i),
-                        f"duplicate application {application.value!r}",
-                    )
+        _check_material(material, join("materials", index), refs, orgs, result.problems)
+
+
+def _check_material(
+    material: MaterialIn,
+    base: str,
+    refs: set[str],
+    orgs: set[str],
+    problems: list[FieldProblem],
+) -> None:
+    """The rules of one well-formed material: no repeated application, valid values,
+    and every source and organization it names known."""
+    seen_apps: set[str] = set()
+    for i, application in enumerate(material.applications):
+        if application in seen_apps:
+            problems.append(
+                FieldProblem(
+                    join(base, "applications", i), f"duplicate application {application.value!r}"
                 )
-            seen_apps.add(application)
-        for i, value in enumerate(material.properties):
-            path = join(base, "properties", i)
-            check_property_value(value, path, problems)
-            _check_source(value, path, published, refs, None, problems)
-        for i, bio in enumerate(material.biocompatibility):
-            if bio.source and bio.source not in refs:
-                problems.append(
-                    _unknown(join(base, "biocompatibility", i, "source"), "reference", bio.source)
-                )
-        for i, record in enumerate(material.regulatory):
-            path = join(base, "regulatory", i)
-            if record.source and record.source not in refs:
-                problems.append(_unknown(join(path, "source"), "reference", record.source))
-            if record.organization and record.organization not in orgs:
-                problems.append(
-                    _unknown(join(path, "organization"), "organization", record.organization)
-                )
-        for i, supplier in enumerate(material.suppliers):
-            if supplier.organization not in orgs:
-                problems.append(
-                    _unknown(
-                        join(base, "suppliers", i, "organization"),
-                        "organization",
-                        supplier.organization,
-                    )
-                )
+            )
+        seen_apps.add(application)
+    published = material.status == MaterialStatus.published
+    for i, value in enumerate(material.properties):
+        path = join(base, "properties", i)
+        check_property_value(value, path, problems)
+        _check_source(value, path, published, refs, None, problems)
+    named: list[tuple[str, str, str | None, set[str]]] = [
+        (join(base, "biocompatibility", i, "source"), "reference", bio.source, refs)
+        for i, bio in enumerate(material.biocompatibility)
+    ]
+    for i, record in enumerate(material.regulatory):
+        path = join(base, "regulatory", i)
+        named.append((join(path, "source"), "reference", record.source, refs))
+        named.append((join(path, "organization"), "organization", record.organization, orgs))
+    named += [
+        (join(base, "suppliers", i, "organization"), "organization", supplier.organization, orgs)
+        for i, supplier in enumerate(material.suppliers)
+    ]
+    problems.extend(
+        _unknown(
+            path,
+            kind,
+            slug,
+        )
+        for path, kind, slug, known in named
+        if slug and slug not in known
+    )
 
 
 def _check_values_of_malformed_materials(

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from biomatdb.api.etag import etag_of
 from biomatdb.auth.keys import Principal
+from biomatdb.bundles.known import validate_materials
 from biomatdb.bundles.schemas import MaterialIn
-from biomatdb.bundles.service import validate_materials
 from biomatdb.errors import (
     Conflict,
     FieldProblem,
@@ -19,6 +18,7 @@ from biomatdb.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from biomatdb.kit.hashing import json_etag
 from biomatdb.materials import store, workflow
 from biomatdb.materials.service import material_view, version_row
 from biomatdb.models import Change, Material, MaterialVersion
@@ -42,7 +42,7 @@ def validate_entry(session: Session, raw: Any) -> MaterialIn:
 
 def current_etag(session: Session, material: Material) -> str:
     """The ETag of the latest version as an authenticated GET shows it."""
-    return etag_of(material_view(session, material, latest=True))
+    return json_etag(material_view(session, material, latest=True))
 
 
 def check_if_match(session: Session, material: Material, if_match: str | None) -> None:

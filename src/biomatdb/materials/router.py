@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from biomatdb.materials.schemas import (
     StatusChange,
 )
 from biomatdb.models import Material
-from biomatdb.search.params import DEFAULT_LIMIT, MAX_TERMS, parse_search
+from biomatdb.search.request import SearchRequest, search_endpoint
 from biomatdb.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
@@ -39,97 +39,11 @@ router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
     response_model_by_alias=True,
     responses=problem_responses(400),
 )
-def search_materials(
-    request: Request,
-    session: SessionDep,
-    q: Annotated[
-        str | None,
-        Query(
-            description="Full text over name, synonyms, subclass, description and supplier trade "
-            "names; every word must match; case and accents are ignored.",
-            max_length=1000,
-        ),
-    ] = None,
-    material_class: Annotated[
-        list[str],
-        Query(
-            alias="class",
-            description="metal, ceramic, glass, polymer, composite, natural (repeat for OR; "
-            f"at most {MAX_TERMS['class']})",
-            json_schema_extra={"maxItems": MAX_TERMS["class"]},
-        ),
-    ] = [],  # noqa: B006
-    application: Annotated[
-        list[str],
-        Query(
-            description="Application slug, e.g. orthopedic (repeat for OR; at most "
-            f"{MAX_TERMS['application']}); see /api/v1/vocabularies",
-            json_schema_extra={"maxItems": MAX_TERMS["application"]},
-        ),
-    ] = [],  # noqa: B006
-    degradable: Annotated[bool | None, Query(description="true or false")] = None,
-    prop: Annotated[
-        list[str],
-        Query(
-            description="KEY:MIN..MAX[:UNIT], either bound may be empty; a material matches when "
-            "one of its values of KEY overlaps the range (repeat for AND; at most "
-            f"{MAX_TERMS['prop']}). Example: youngs_modulus:10..30:GPa",
-            json_schema_extra={"maxItems": MAX_TERMS["prop"]},
-        ),
-    ] = [],  # noqa: B006
-    regulatory: Annotated[
-        list[str],
-        Query(
-            description="JURISDICTION or JURISDICTION:STATUS, e.g. US-FDA:cleared (repeat for AND; "
-            f"at most {MAX_TERMS['regulatory']})",
-            json_schema_extra={"maxItems": MAX_TERMS["regulatory"]},
-        ),
-    ] = [],  # noqa: B006
-    supplier: Annotated[
-        str | None, Query(description="Organization id of a supplier", max_length=200)
-    ] = None,
-    country: Annotated[
-        str | None,
-        Query(
-            description="ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT", max_length=20
-        ),
-    ] = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            description="name (default), -name, updated_at, -updated_at, prop:KEY, -prop:KEY; "
-            "ties broken by id",
-            max_length=200,
-        ),
-    ] = None,
-    limit: Annotated[int, Query(description="Page size, 1 to 200")] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(description="meta.next_cursor of the previous page", max_length=2000)
-    ] = None,
-    facets: Annotated[
-        str | None,
-        Query(
-            description="Comma list of class, application, regulatory, country, degradable: "
-            "counts over the filtered set",
-            max_length=200,
-        ),
-    ] = None,
-) -> Response:
+@search_endpoint
+def search_materials(request: Request, session: SessionDep, search: SearchRequest) -> Response:
     """Search and filter published materials (keyset-paginated)."""
-    query = parse_search(
-        q=q,
-        classes=material_class,
-        applications=application,
-        degradable=degradable,
-        props=prop,
-        regulatory=regulatory,
-        supplier=supplier,
-        country=country,
-        sort=sort,
-        limit=limit,
-        facets=facets,
-    )
-    items, total, next_cursor, facet_counts = service.search(session, query, after=cursor)
+    query = search.to_query()
+    items, total, next_cursor, facet_counts = service.search(session, query, after=search.cursor)
     links = page_links(request, next_cursor)
     # Serialised straight to JSON: the items are already in wire form, and the
     # OpenAPI test suite checks them against ListEnvelope[MaterialListItem].

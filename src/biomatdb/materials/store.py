@@ -17,7 +17,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -88,6 +88,21 @@ def _states(session: Session, slugs: Sequence[str]) -> dict[str, _State]:
     return found
 
 
+@dataclass
+class _Batch:
+    """The rows one call of :func:`write_entries` appends, written together at the end."""
+
+    actor: str
+    now: datetime
+    note: str | None
+    payloads: dict[str, dict[str, Any]]
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    fresh: list[projection.Target] = field(default_factory=list)
+    changed: list[projection.Target] = field(default_factory=list)
+    results: list[Written] = field(default_factory=list)
+
+
 def write_entries(
     session: Session,
     entries: Sequence[MaterialIn],
@@ -97,112 +112,110 @@ def write_entries(
     note: str | None = None,
 ) -> list[Written]:
     """Create or update materials from validated entries (one version each when changed)."""
-    now = now or utcnow()
+    batch = _Batch(actor, now or utcnow(), note, {e.id: entry_payload(e) for e in entries})
     states = _states(session, [e.id for e in entries])
-    results: list[Written] = []
-    payloads: dict[str, dict[str, Any]] = {}
     created: list[tuple[MaterialIn, str]] = []
     updated: list[tuple[MaterialIn, str, _State]] = []
     for entry in entries:
-        payload = entry_payload(entry)
-        payloads[entry.id] = payload
-        digest = content_hash(entry, payload)
+        digest = content_hash(entry, batch.payloads[entry.id])
         state = states.get(entry.id)
         if state is None:
             created.append((entry, digest))
         elif state.content_hash == digest:
-            results.append(Written(entry.id, "unchanged", state.latest_version))
+            batch.results.append(Written(entry.id, "unchanged", state.latest_version))
         else:
             updated.append((entry, digest, state))
-
-    versions: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    targets_new: list[projection.Target] = []
-    targets_old: list[projection.Target] = []
-
-    if created:
-        rows = [
-            {
-                **projection.material_fields(entry),
-                "status": entry.status.value,
-                "version": 1,
-                "latest_version": 1,
-                "published_version": 1 if entry.status.value == PUBLISHED else None,
-                "content_hash": digest,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for entry, digest in created
-        ]
-        ids: dict[str, int] = {}
-        for chunk in chunks(rows):
-            table = table_of(Material)
-            result = session.execute(insert(table).returning(table.c.id, table.c.slug), chunk)
-            ids.update({slug: mid for mid, slug in result})
-        for entry, digest in created:
-            mid = ids[entry.id]
-            status = entry.status.value
-            versions.append(
-                _version_row(
-                    mid, 1, entry, digest, actor, now, diff=None, payload=payloads[entry.id]
-                )
-            )
-            changes.append(
-                _change_row(
-                    now,
-                    "created",
-                    entry.id,
-                    mid,
-                    1,
-                    status,
-                    1 if status == PUBLISHED else None,
-                    actor,
-                    note,
-                )
-            )
-            targets_new.append(projection.Target(mid, entry, 1, status))
-            results.append(Written(entry.id, "created", 1, len(entry.properties)))
-
-    if updated:
-        previous = _version_entries(session, [(s.id, s.latest_version) for _, _, s in updated])
-        for entry, digest, state in updated:
-            version = state.latest_version + 1
-            status = entry.status.value
-            public = state.status == PUBLISHED
-            payload = payloads[entry.id]
-            diff = field_diff(previous.get((state.id, state.latest_version)), payload)
-            versions.append(
-                _version_row(
-                    state.id, version, entry, digest, actor, now, diff=diff, payload=payload
-                )
-            )
-            values: dict[str, Any] = {"content_hash": digest, "latest_version": version}
-            if status == PUBLISHED:
-                values["published_version"] = version
-                targets_old.append(projection.Target(state.id, entry, version, status))
-                public_version: int | None = version
-            elif public and status in (MaterialStatus.draft.value, MaterialStatus.in_review.value):
-                public_version = state.published_version  # a pending edit; the public keeps v
-            else:
-                targets_old.append(projection.Target(state.id, entry, version, status))
-                public_version = None
-            session.execute(update(Material).where(Material.id == state.id).values(**values))
-            changes.append(
-                _change_row(
-                    now, "updated", entry.id, state.id, version, status, public_version, actor, note
-                )
-            )
-            results.append(Written(entry.id, "updated", version, len(entry.properties)))
-
-    bulk_insert(session, table_of(MaterialVersion), versions)
-    projection.project(session, targets_new, now=now, fresh=True)
-    projection.project(session, targets_old, now=now)
+    _create(session, batch, created)
+    _update(session, batch, updated)
+    bulk_insert(session, table_of(MaterialVersion), batch.versions)
+    projection.project(session, batch.fresh, now=batch.now, fresh=True)
+    projection.project(session, batch.changed, now=batch.now)
     shared_records.publish_shared_records(
-        session, [t.entry for t in targets_new + targets_old if t.status == PUBLISHED]
+        session, [t.entry for t in batch.fresh + batch.changed if t.status == PUBLISHED]
     )
-    bulk_insert(session, table_of(Change), changes)
+    bulk_insert(session, table_of(Change), batch.changes)
     session.flush()
-    return results
+    return batch.results
+
+
+def _create(session: Session, batch: _Batch, created: list[tuple[MaterialIn, str]]) -> None:
+    """New materials: their rows (one multi-row INSERT per chunk), version 1, a feed entry."""
+    now = batch.now
+    rows = [
+        {
+            **projection.material_fields(entry),
+            "status": entry.status.value,
+            "version": 1,
+            "latest_version": 1,
+            "published_version": 1 if entry.status.value == PUBLISHED else None,
+            "content_hash": digest,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for entry, digest in created
+    ]
+    ids: dict[str, int] = {}
+    table = table_of(Material)
+    for chunk in chunks(rows):
+        result = session.execute(insert(table).returning(table.c.id, table.c.slug), chunk)
+        ids.update({slug: mid for mid, slug in result})
+    for entry, digest in created:
+        mid = ids[entry.id]
+        status = entry.status.value
+        payload = batch.payloads[entry.id]
+        batch.versions.append(
+            _version_row(mid, 1, entry, digest, batch.actor, now, diff=None, payload=payload)
+        )
+        public_version = 1 if status == PUBLISHED else None
+        batch.changes.append(
+            _change_row(
+                now, "created", entry.id, mid, 1, status, public_version, batch.actor, batch.note
+            )
+        )
+        batch.fresh.append(projection.Target(mid, entry, 1, status))
+        batch.results.append(Written(entry.id, "created", 1, len(entry.properties)))
+
+
+def _update(session: Session, batch: _Batch, updated: list[tuple[MaterialIn, str, _State]]) -> None:
+    """Changed materials: a new version each; the projection follows unless a published
+    material gets a pending draft (the public keeps its version until that is published)."""
+    if not updated:
+        return
+    previous = _version_entries(session, [(s.id, s.latest_version) for _, _, s in updated])
+    pending = (MaterialStatus.draft.value, MaterialStatus.in_review.value)
+    for entry, digest, state in updated:
+        version = state.latest_version + 1
+        status = entry.status.value
+        payload = batch.payloads[entry.id]
+        diff = field_diff(previous.get((state.id, state.latest_version)), payload)
+        batch.versions.append(
+            _version_row(
+                state.id, version, entry, digest, batch.actor, batch.now, diff=diff, payload=payload
+            )
+        )
+        values: dict[str, Any] = {"content_hash": digest, "latest_version": version}
+        public_version: int | None = None
+        if status == PUBLISHED:
+            values["published_version"] = public_version = version
+        if state.status == PUBLISHED and status in pending:
+            public_version = state.published_version  # a pending edit; the public keeps v
+        else:
+            batch.changed.append(projection.Target(state.id, entry, version, status))
+        session.execute(update(Material).where(Material.id == state.id).values(**values))
+        batch.changes.append(
+            _change_row(
+                batch.now,
+                "updated",
+                entry.id,
+                state.id,
+                version,
+                status,
+                public_version,
+                batch.actor,
+                batch.note,
+            )
+        )
+        batch.results.append(Written(entry.id, "updated", version, len(entry.properties)))
 
 
 def _version_row(

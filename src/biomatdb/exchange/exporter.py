@@ -8,26 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from biomatdb.kit.documents import clean_entry
 from biomatdb.models import Material, MaterialVersion, Organization, Reference
 from biomatdb.models.history import shown_version
 from biomatdb.references.schemas import reference_json
 from biomatdb.vocab import MaterialStatus
 
 _PAGE = 1000
-
-
-def clean_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """:func:`clean` for an object."""
-    return {k: clean(v) for k, v in entry.items() if v is not None}
-
-
-def clean(value: Any) -> Any:
-    """Drop null members of objects, recursively (absent and null mean the same)."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [clean(v) for v in value]
-    return value
 
 
 def published_entry(

@@ -1,4 +1,5 @@
-"""Unit parsing and conversion to each property's canonical unit (pint).
+"""Reading unit text: spellings seen in papers, then a whitelist grammar (never pint's
+expression evaluator).
 
 Conversions are affine (``canonical = value * scale + offset``: offset units such
 as degC/K/degF need the offset), so each (unit, property) pair is resolved by
@@ -25,24 +26,15 @@ unknown symbols) is a :class:`UnitError` saying what is wrong.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
 
 import pint
 
-from biomatdb import catalogue
-
-UNITS: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-# Units the field uses that pint does not ship. Vickers hardness numbers are
-# kgf/mm^2 (ISO 6507-1), so HV values convert to and from GPa/MPa.
-UNITS.define("vickers_hardness_number = kilogram_force / millimeter ** 2 = HV")
-
-ANGLE_UNITS = frozenset({"degree", "radian", "arcminute", "arcsecond", "turn", "gradian"})
+from biomatdb.units.registry import UNITS, UnitError
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 
@@ -86,31 +78,6 @@ _ALIASES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ..
 )
 _MPA_SQRT_M_SPACED = re.compile(r"([A-Za-z])\s+(m\^0\.5)")
 _DOUBLED_PRODUCT = re.compile(r"\*\s*\*\s*(?=m\^0\.5)")
-
-
-class UnitError(ValueError):
-    """A unit that cannot be used for a property; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Conversion:
-    """``canonical = value * scale + offset``."""
-
-    scale: float
-    offset: float
-
-    def apply(self, value: float) -> float:
-        """Convert one value, rounded to 12 significant digits to drop float noise."""
-        if self.scale == 1.0 and self.offset == 0.0:  # the canonical unit: no arithmetic
-            return float(value)
-        return round_significant(value * self.scale + self.offset)
-
-
-def round_significant(value: float, digits: int = 12) -> float:
-    """Round to ``digits`` significant digits (300 K -> 26.85 degC, not 26.850000000000023)."""
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
 def _normalize_spelling(unit: str) -> str:
@@ -239,67 +206,72 @@ def _read_factors(unit: str, text: str) -> list[tuple[str | None, Fraction]]:
     sign = 1
     divided = False
     index = 0
-    count = len(tokens)
     while True:
-        if index >= count:
-            after = f" must follow {tokens[-1].text!r}" if tokens else " is missing"
-            raise _problem(unit, f"a unit symbol{after}; {_ALLOWED}")
-        token = tokens[index]
-        symbol: str | None
-        if token.kind == "symbol":
-            symbol = token.text
-        elif (
-            token.kind == "number"
-            and token.text == "1"
-            and index == 0
-            and index + 1 < count
-            and tokens[index + 1].text == "/"
-        ):
-            symbol = None
-        elif token.kind in _EXPONENT_KINDS:
-            raise _problem(
-                unit,
-                f"unexpected number {token.text[:12]!r}: numbers are only allowed as "
-                "exponents after '^' or '**' (and as the 1 of 1/s)",
-            )
-        else:
-            raise _problem(unit, f"expected a unit symbol, found {token.text!r}; {_ALLOWED}")
-        index += 1
-        exponent = Fraction(1)
-        if index < count and tokens[index].kind == "power":
-            power = tokens[index].text
-            index += 1
-            if symbol is None or index >= count or tokens[index].kind not in _EXPONENT_KINDS:
-                raise _problem(
-                    unit, f"{power!r} must follow a unit symbol and be followed by an exponent"
-                )
-            exponent = _exponent(unit, tokens[index].text)
-            index += 1
-            if index < count and tokens[index].kind == "power":
-                raise _problem(
-                    unit, f"only one exponent per unit symbol ({symbol}^2^2 is not allowed)"
-                )
+        symbol = _symbol_at(unit, tokens, index)
+        exponent, index = _power_after(unit, tokens, index + 1, symbol)
         factors.append((symbol, sign * exponent))
         if len(factors) > MAX_FACTORS:
             raise _problem(unit, f"too many factors: at most {MAX_FACTORS} unit symbols")
-        if index >= count:
+        if index >= len(tokens):
             return factors
-        token = tokens[index]
-        if token.kind == "operator":
-            sign = -1 if token.text == "/" else 1
-            divided = divided or token.text == "/"
-            index += 1
-        elif token.kind == "symbol" and token.spaced:
-            if divided:
-                divide = text[: token.start].rstrip() + "/" + text[token.start :]
-                raise _problem(
-                    unit,
-                    f"a space after '/' is ambiguous: write {divide!r} to divide by "
-                    f"{token.text!r} too, or use '*' to multiply",
-                )
-            sign = 1
-        else:
-            raise _problem(unit, f"expected '*' or '/' before {token.text[:12]!r}; {_ALLOWED}")
+        sign, divided, index = _operator_at(unit, text, tokens, index, divided)
+
+
+def _symbol_at(unit: str, tokens: list[_Token], index: int) -> str | None:
+    """The unit symbol at ``index`` (None for the ``1`` of ``1/s``), or why there is none."""
+    if index >= len(tokens):
+        after = f" must follow {tokens[-1].text!r}" if tokens else " is missing"
+        raise _problem(unit, f"a unit symbol{after}; {_ALLOWED}")
+    token = tokens[index]
+    if token.kind == "symbol":
+        return token.text
+    one_over = index == 0 and index + 1 < len(tokens) and tokens[index + 1].text == "/"
+    if token.kind == "number" and token.text == "1" and one_over:
+        return None
+    if token.kind in _EXPONENT_KINDS:
+        raise _problem(
+            unit,
+            f"unexpected number {token.text[:12]!r}: numbers are only allowed as "
+            "exponents after '^' or '**' (and as the 1 of 1/s)",
+        )
+    raise _problem(unit, f"expected a unit symbol, found {token.text!r}; {_ALLOWED}")
+
+
+def _power_after(
+    unit: str, tokens: list[_Token], index: int, symbol: str | None
+) -> tuple[Fraction, int]:
+    """The exponent that follows a symbol (1 when none does) and the index after it."""
+    count = len(tokens)
+    if index >= count or tokens[index].kind != "power":
+        return Fraction(1), index
+    power = tokens[index].text
+    index += 1
+    if symbol is None or index >= count or tokens[index].kind not in _EXPONENT_KINDS:
+        raise _problem(unit, f"{power!r} must follow a unit symbol and be followed by an exponent")
+    exponent = _exponent(unit, tokens[index].text)
+    index += 1
+    if index < count and tokens[index].kind == "power":
+        raise _problem(unit, f"only one exponent per unit symbol ({symbol}^2^2 is not allowed)")
+    return exponent, index
+
+
+def _operator_at(
+    unit: str, text: str, tokens: list[_Token], index: int, divided: bool
+) -> tuple[int, bool, int]:
+    """(sign of the next factor, whether a '/' was seen, the index of the next factor)."""
+    token = tokens[index]
+    if token.kind == "operator":
+        return (-1 if token.text == "/" else 1), divided or token.text == "/", index + 1
+    if token.kind == "symbol" and token.spaced:
+        if divided:
+            divide = text[: token.start].rstrip() + "/" + text[token.start :]
+            raise _problem(
+                unit,
+                f"a space after '/' is ambiguous: write {divide!r} to divide by "
+                f"{token.text!r} too, or use '*' to multiply",
+            )
+        return 1, divided, index
+    raise _problem(unit, f"expected '*' or '/' before {token.text[:12]!r}; {_ALLOWED}")
 
 
 def _registry_name(unit: str, symbol: str) -> str:
@@ -347,89 +319,3 @@ def _build_unit(unit: str, factors: list[tuple[str | None, Fraction]]) -> pint.U
     )
     built: pint.Unit = UNITS.Unit(container)
     return built
-
-
-def conversion(unit: str, property_key: str) -> Conversion:
-    """The affine conversion from ``unit`` to the canonical unit of ``property_key``.
-
-    Raises :class:`UnitError` naming the unit and the property when the unit is
-    unknown or of the wrong dimension. The cheap checks run before the cache, so
-    only known properties and short units become cache keys.
-    """
-    if catalogue.get(property_key) is None:
-        raise UnitError(f"unknown property {str(property_key)[:64]!r}")
-    _check_length(unit)
-    return _conversion_cached(unit, property_key)
-
-
-@lru_cache(maxsize=8192)
-def _conversion_cached(unit: str, property_key: str) -> Conversion:
-    definition = catalogue.get(property_key)
-    assert definition is not None  # checked by conversion()
-    parsed = parse_unit(unit)
-    canonical = parse_unit(definition.canonical_unit)
-    if parsed.dimensionality != canonical.dimensionality:
-        raise UnitError(
-            f"unit {unit!r} has dimension {_dimension_text(parsed)} but {property_key} "
-            f"needs {_dimension_text(canonical)} (e.g. {definition.canonical_unit})"
-        )
-    if definition.unit_kind is not None and _unit_kind(parsed) != definition.unit_kind:
-        expected = (
-            "an angle unit (degree, radian)"
-            if definition.unit_kind == "angle"
-            else ("a ratio unit (%, dimensionless)")
-        )
-        raise UnitError(f"unit {unit!r} is not valid for {property_key}: it needs {expected}")
-    try:
-        zero = float(UNITS.Quantity(0.0, parsed).to(canonical).magnitude)
-        one = float(UNITS.Quantity(1.0, parsed).to(canonical).magnitude)
-    except (pint.errors.PintError, ArithmeticError, ValueError, KeyError) as exc:
-        raise UnitError(
-            f"unit {unit!r} cannot be converted to {definition.canonical_unit}"
-        ) from exc
-    scale = one - zero
-    if not (math.isfinite(scale) and math.isfinite(zero)) or scale == 0.0:
-        raise UnitError(
-            f"unit {unit!r} cannot be converted to {definition.canonical_unit}: "
-            "the conversion factor is out of range"
-        )
-    return Conversion(scale=scale, offset=zero)
-
-
-def to_canonical(value: float, unit: str, property_key: str) -> float:
-    """Convert one value to the canonical unit of ``property_key``."""
-    return conversion(unit, property_key).apply(value)
-
-
-def _unit_kind(unit: pint.Unit) -> str:
-    names = {name for name, _ in unit._units.items()}
-    return "angle" if names and names <= ANGLE_UNITS else "ratio"
-
-
-def _dimension_text(unit: pint.Unit) -> str:
-    text = str(unit.dimensionality)
-    return "dimensionless" if text == "dimensionless" else text
-
-
-def canonical_interval(
-    unit: str,
-    property_key: str,
-    value: float | None,
-    minimum: float | None,
-    maximum: float | None,
-) -> tuple[float, float]:
-    """The closed interval ``[low, high]`` of a property value in its canonical unit.
-
-    A single ``value`` is the interval [value, value]; a range with one bound given
-    is that bound on both sides. The one place this rule lives (projection, detail
-    rendering and validation all read it here).
-    """
-    convert = conversion(unit, property_key).apply
-    if value is not None:
-        low = high = convert(value)
-        return low, high
-    given_min = minimum if minimum is not None else maximum
-    given_max = maximum if maximum is not None else minimum
-    if given_min is None or given_max is None:
-        raise UnitError(f"a value of {property_key} needs 'value', or 'min' and/or 'max'")
-    return convert(given_min), convert(given_max)

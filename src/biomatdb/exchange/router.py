@@ -14,15 +14,15 @@ from biomatdb.api.problems import problem
 from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Curator
 from biomatdb.bundles.reader import decode
-from biomatdb.bundles.service import (
+from biomatdb.errors import PayloadTooLarge
+from biomatdb.exchange.importer import (
     ImportReport,
     ValidatedImport,
-    plan_documents,
     validate_documents,
     write_documents,
 )
-from biomatdb.errors import PayloadTooLarge
-from biomatdb.imports.schemas import ImportReportOut
+from biomatdb.exchange.plan import plan_documents
+from biomatdb.exchange.schemas import ImportReportOut
 from biomatdb.materials import workflow
 from biomatdb.settings import get_settings
 

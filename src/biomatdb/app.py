@@ -1,0 +1,155 @@
+"""The FastAPI application: every feature's router, the problem handlers and the
+middleware, assembled (the top of the layers; see docs/architecture.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from biomatdb import __version__
+from biomatdb.api import problems
+from biomatdb.api.body import BodySizeLimit
+from biomatdb.api.deps import SessionDep
+from biomatdb.api.middleware import RefuseNul, SecurityHeaders
+from biomatdb.api.wire import problem_components, problem_responses
+from biomatdb.bundles.schemas import Bundle
+from biomatdb.changes.router import router as changes_router
+from biomatdb.errors import NotFound
+from biomatdb.exchange.router import router as exchange_router
+from biomatdb.materials.router import router as materials_router
+from biomatdb.materials.schemas import StatusChange
+from biomatdb.organizations.router import router as organizations_router
+from biomatdb.properties.router import router as properties_router
+from biomatdb.references.router import router as references_router
+from biomatdb.settings import get_settings
+
+DESCRIPTION = """
+biomatdb is an open, curated database of biomaterials: what they are made of,
+their measured properties (each value as published, with its source, and
+converted to a canonical unit), who supplies them, and the regulatory records of
+devices that contain them.
+
+* Search: `GET /api/v1/materials?q=titanium&prop=youngs_modulus:50..120:GPa`
+* Every error is `application/problem+json` (RFC 9457) and names what to fix.
+* Writes need `Authorization: Bearer <api key>` (keys: `biomatdb keys create`).
+"""
+
+
+def bundle_components() -> dict[str, Any]:
+    """The bundle's JSON Schema (and its parts, e.g. MaterialIn) as OpenAPI components,
+    for the request bodies of the write endpoints."""
+    schema = Bundle.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    return {"Bundle": schema, **definitions}
+
+
+class ProblemType(BaseModel):
+    type: str
+    description: str
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+def create_app() -> FastAPI:
+    """Build the application (``uvicorn --factory biomatdb.app:create_app``)."""
+    app = FastAPI(
+        title="biomatdb",
+        version=__version__,
+        summary="The open biomaterials database",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    problems.install(app)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(BodySizeLimit, limit=get_settings().max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: also on the answers of the others
+    for router in (
+        materials_router,
+        exchange_router,
+        changes_router,
+        organizations_router,
+        references_router,
+        properties_router,
+        service_router,
+    ):
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi_document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+service_router = APIRouter(tags=["service"])
+
+
+@service_router.get("/health", response_model=Health)
+def health(session: SessionDep) -> Health:
+    """Liveness and database reachability."""
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
+
+
+@service_router.get(
+    "/problems/{problem_type}", response_model=ProblemType, responses=problem_responses(404)
+)
+def problem_type(problem_type: str) -> ProblemType:
+    """What a problem ``type`` of an error answer means."""
+    description = problems.PROBLEM_DOCS.get(problem_type)
+    if description is None:
+        raise NotFound(
+            f"no problem type {problem_type!r}; known: " + ", ".join(sorted(problems.PROBLEM_DOCS))
+        )
+    return ProblemType(type=f"/problems/{problem_type}", description=description)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document, with problem answers, security and the bundle schemas."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        license_info=app.license_info,
+    )
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.get("responses", {})
+            if method == "get":  # query errors are 400 problems, not FastAPI's 422
+                responses.pop("422", None)
+            if "401" in responses:  # takes (or requires) an API key
+                operation["security"] = [
+                    {"apiKey": []},
+                    *([{}] if "403" not in responses else []),
+                ]
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components.update(problem_components())
+    schema["components"]["securitySchemes"] = {
+        "apiKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `biomatdb keys create`.",
+        }
+    }
+    components.update(bundle_components())
+    status_change = StatusChange.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(status_change.pop("$defs", {}))
+    components["StatusChange"] = status_change
+    return schema

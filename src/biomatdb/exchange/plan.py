@@ -1,0 +1,74 @@
+"""Dry runs: what an import would do, found by reading only (no write lock taken)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from biomatdb.bundles.known import rows_by_slug
+from biomatdb.bundles.schemas import OrganizationIn, ReferenceIn
+from biomatdb.bundles.validation import valid
+from biomatdb.errors import Forbidden
+from biomatdb.exchange.report import Counts, ImportReport, ValidatedImport, count_written
+from biomatdb.materials import store
+from biomatdb.models import Organization, Reference
+
+
+def plan_documents(
+    session: Session, validated: ValidatedImport, *, may_change_shared: bool
+) -> ImportReport:
+    """The report of a dry run: what writing would do, found by reading only."""
+    report = validated.report
+    shared: dict[Any, dict[str, Any]] = {}
+    materials: dict[str, str] = {}
+    for parsed in validated.parsed:
+        for model, entries, counts in (
+            (Reference, valid(parsed.references), report.references),
+            (Organization, valid(parsed.organizations), report.organizations),
+        ):
+            _plan_simple(session, model, [e for _, e in entries], counts, shared, may_change_shared)
+        planned = store.planned_outcomes(
+            session, [e for _, e in valid(parsed.materials)], materials
+        )
+        for item in planned:
+            count_written(report, item)
+    return report
+
+
+def _plan_simple(
+    session: Session,
+    model: type[Reference] | type[Organization],
+    entries: Sequence[ReferenceIn | OrganizationIn],
+    counts: Counts,
+    planned: dict[Any, dict[str, Any]],
+    may_change: bool,
+) -> None:
+    """Count what :func:`_upsert_simple` would do (same outcomes, same 403)."""
+    stored = rows_by_slug(session, model, [e.id for e in entries if (model, e.id) not in planned])
+    kind = "reference" if model is Reference else "organization"
+    for entry in entries:
+        fields = entry.model_dump(mode="json", exclude={"id"})
+        row = stored.get(entry.id)
+        before = planned.get((model, entry.id))
+        if before is None and row is not None:
+            before = {k: getattr(row, k) for k in fields}
+            before["public"] = getattr(row, "public", True)
+        planned[(model, entry.id)] = {
+            **fields,
+            "public": may_change or bool(before and before["public"]),
+        }
+        if before is None:
+            counts.created += 1
+        elif any(before.get(k) != v for k, v in fields.items()):
+            if not may_change:
+                raise Forbidden(
+                    f"{kind} {entry.id!r} exists with other content; only an editor may "
+                    "change it (curators may add new ones)"
+                )
+            counts.updated += 1
+        elif may_change and not before["public"]:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1

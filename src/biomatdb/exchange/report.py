@@ -1,0 +1,89 @@
+"""What an import did (or, for a dry run, would do): counts per kind and every error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from biomatdb.bundles.validation import ParsedBundle
+from biomatdb.materials.store import Written
+
+
+@dataclass
+class Counts:
+    """What an import did (or would do) to one kind of record."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import, as printed by the CLI and returned over HTTP."""
+
+    dry_run: bool
+    documents: list[str] = field(default_factory=list)
+    references: Counts = field(default_factory=Counts)
+    organizations: Counts = field(default_factory=Counts)
+    materials: Counts = field(default_factory=Counts)
+    property_values_written: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            c.created or c.updated for c in (self.references, self.organizations, self.materials)
+        )
+
+    def summary(self) -> str:
+        """One sentence a person can read."""
+        if not self.ok:
+            return f"{len(self.errors)} error(s); nothing was written"
+        if not self.changed:
+            return "nothing changed: every entry is already in the database as given"
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{self.materials.created} material(s) {verb} created and "
+            f"{self.materials.updated} updated"
+            + (" (dry run: nothing was written)" if self.dry_run else "")
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "summary": self.summary(),
+            "documents": self.documents,
+            "references": self.references.as_dict(),
+            "organizations": self.organizations.as_dict(),
+            "materials": self.materials.as_dict(),
+            "property_values_written": self.property_values_written,
+            "errors": self.errors,
+        }
+
+
+def count_written(report: ImportReport, item: Written) -> None:
+    outcome: Counts = report.materials
+    if item.outcome == "created":
+        outcome.created += 1
+    elif item.outcome == "updated":
+        outcome.updated += 1
+    else:
+        outcome.unchanged += 1
+    report.property_values_written += item.property_values
+
+
+@dataclass
+class ValidatedImport:
+    """Documents that passed (or failed) validation, ready to plan or write."""
+
+    report: ImportReport
+    parsed: list[ParsedBundle]

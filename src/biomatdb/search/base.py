@@ -1,0 +1,84 @@
+"""The building blocks of search's extension points: request parameters and registries.
+
+A filter, a sort or a facet is a small class registered by name (``@FILTERS.register``,
+``@SORTS.register``, ``@FACETS.register``); the request parameters, their OpenAPI
+documentation, the validation, the SQL and the fingerprint all follow from the
+registries, in registration order.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+_C = TypeVar("_C", bound=type)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One search parameter, as named in the URL and in a JSON filter object.
+
+    ``annotation`` is the type FastAPI and pydantic check before any search code
+    runs (``str | None``, ``list[str]`` for a repeatable parameter, ``bool | None``,
+    ``int``); its failures are reported by FastAPI (400) or by
+    :meth:`SearchRequest.from_json`, with the same paths and messages.
+    """
+
+    name: str
+    annotation: Any
+    default: Any
+    #: The OpenAPI description; ``{max_terms}`` stands for the cap.
+    description: str
+    max_length: int | None = None
+    #: A repeatable parameter takes at most this many terms (refused before parsing;
+    #: shown as ``maxItems``).
+    max_terms: int | None = None
+    #: Each term is one more subquery to plan and run: its cap is checked first.
+    subquery_per_term: bool = False
+
+    @property
+    def doc(self) -> str:
+        """The description, with the cap written in."""
+        return self.description.replace("{max_terms}", str(self.max_terms))
+
+    @property
+    def identifier(self) -> str:
+        """The Python name of the parameter (``class`` is a keyword: ``class_``)."""
+        if self.name.isidentifier() and not keyword.iskeyword(self.name):
+            return self.name
+        return self.name.replace("-", "_") + "_"
+
+
+class Registry(Generic[T]):
+    """Instances of registered classes by their ``name``, in registration order."""
+
+    def __init__(self, what: str, *, reserved: tuple[str, ...] = ()) -> None:
+        self._what = what
+        self._reserved = reserved
+        self._items: dict[str, T] = {}
+
+    def register(self, cls: _C) -> _C:
+        """Class decorator: one instance of ``cls`` serves every search."""
+        item: T = cls()
+        name = getattr(item, "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a {self._what} needs a class attribute 'name'")
+        if name in self._items or name in self._reserved:
+            raise ValueError(f"{self._what} {name!r} is already registered")
+        self._items[name] = item
+        return cls
+
+    def __getitem__(self, name: str) -> T:
+        return self._items[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items.values())
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._items)

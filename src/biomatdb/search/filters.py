@@ -1,0 +1,388 @@
+"""Search filters: each one reads its parameters, validates them, and adds WHERE clauses.
+
+A filter is a :class:`Filter` subclass registered with ``@FILTERS.register``. The
+registration order is the order of everything that follows from filters: the
+request parameters (and their OpenAPI documentation), the problems of an invalid
+request, the WHERE clauses and the fingerprint payload. Append new filters at the
+end of this module, after the built-in ones.
+
+Filters on a child table are an uncorrelated ``materials.id IN (SELECT material_id
+...)``: the subquery runs once on its own index (e.g. property_key, canonical_min),
+instead of once per material as a correlated EXISTS would (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+
+import pycountry
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from biomatdb.errors import FieldProblem
+from biomatdb.models import (
+    Material,
+    MaterialApplication,
+    Organization,
+    PropertyValue,
+    RegulatoryRecord,
+    SupplierOffering,
+)
+from biomatdb.search import fulltext
+from biomatdb.search.base import Parameter, Registry
+from biomatdb.search.ranges import PropertyRange, parse_property_range
+from biomatdb.vocab import Application, Jurisdiction, MaterialClass, RegulatoryStatus, values
+
+V = TypeVar("V")
+
+
+class Filter(ABC, Generic[V]):
+    """One filter of ``GET /api/v1/materials`` (and of a JSON filter object)."""
+
+    #: The key of the filter's value in ``SearchQuery.filters`` (and a keyword of
+    #: ``SearchQuery(...)``).
+    name: ClassVar[str]
+    #: The request parameters the filter reads, in the order they are documented.
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+
+    @abstractmethod
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> V | None:
+        """The filter's value from the raw parameters (by parameter name), or None
+        when it does not constrain the search. Every problem is appended to
+        ``problems`` with the parameter as its path (``prop[1]``); never raise."""
+
+    @abstractmethod
+    def clauses(self, session: Session, value: V) -> Iterable[ColumnElement[bool]]:
+        """The conditions on ``materials`` that a matching material meets (ANDed)."""
+
+    def fingerprint(self, value: V | None) -> dict[str, Any]:
+        """The filter's entries in the fingerprint payload a cursor is bound to.
+
+        Canonical and exact: equal values give equal entries and different values
+        different ones (``repr`` for floats: JSON turns inf and NaN into null; sort
+        what is a set). The keys are unique across filters. A new filter adds
+        nothing while inactive, so that cursors issued before it existed stay valid;
+        the built-in ones keep the entries of earlier releases.
+        """
+        return {} if value is None else {self.name: value}
+
+
+FILTERS: Registry[Filter[Any]] = Registry("filter", reserved=("sort", "limit", "facets"))
+
+
+def _vocabulary(
+    name: str, given: list[str], allowed: list[str], problems: list[FieldProblem]
+) -> list[str]:
+    accepted: list[str] = []
+    for index, value in enumerate(given):
+        if value in allowed:
+            if value not in accepted:
+                accepted.append(value)
+        else:
+            problems.append(
+                FieldProblem(
+                    f"{name}[{index}]",
+                    f"unknown {name} {value!r}; choose from {', '.join(allowed)}",
+                )
+            )
+    return accepted
+
+
+@FILTERS.register
+class FullText(Filter[list[str]]):
+    """``q``: every word must occur in the material's indexed text."""
+
+    name = "words"
+    parameters = (
+        Parameter(
+            "q",
+            str | None,
+            None,
+            "Full text over name, synonyms, subclass, description and supplier trade "
+            "names; every word must match; case and accents are ignored.",
+            max_length=1000,
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
+        q = raw.get("q")
+        if q is None:
+            return None
+        words = fulltext.words(q)
+        if len(words) > fulltext.MAX_QUERY_WORDS:
+            problems.append(
+                FieldProblem(
+                    "q", f"too many words ({len(words)}); at most {fulltext.MAX_QUERY_WORDS}"
+                )
+            )
+        return words or None
+
+    def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
+        if value:
+            yield fulltext.for_session(session).matching(value)
+
+    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
+        return {"q": value or []}
+
+
+@FILTERS.register
+class ClassFilter(Filter[list[str]]):
+    """``class``, repeatable (OR)."""
+
+    name = "classes"
+    parameters = (
+        Parameter(
+            "class",
+            list[str],
+            [],
+            ", ".join(values(MaterialClass)) + " (repeat for OR; at most {max_terms})",
+            max_terms=20,
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
+        given = raw.get("class") or []
+        return _vocabulary("class", given, values(MaterialClass), problems) or None
+
+    def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
+        if value:
+            yield Material.material_class.in_(value)
+
+    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
+        return {"class": sorted(value or [])}
+
+
+@FILTERS.register
+class ApplicationFilter(Filter[list[str]]):
+    """``application``, repeatable (OR)."""
+
+    name = "applications"
+    parameters = (
+        Parameter(
+            "application",
+            list[str],
+            [],
+            "Application slug, e.g. orthopedic (repeat for OR; at most {max_terms}); "
+            "see /api/v1/vocabularies",
+            max_terms=50,
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
+        given = raw.get("application") or []
+        return _vocabulary("application", given, values(Application), problems) or None
+
+    def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
+        if value:
+            yield Material.id.in_(
+                select(MaterialApplication.material_id).where(
+                    MaterialApplication.application.in_(value)
+                )
+            )
+
+    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
+        return {"app": sorted(value or [])}
+
+
+@FILTERS.register
+class DegradableFilter(Filter[bool]):
+    """``degradable``: true or false."""
+
+    name = "degradable"
+    parameters = (Parameter("degradable", bool | None, None, "true or false"),)
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> bool | None:
+        value: bool | None = raw.get("degradable")
+        return value
+
+    def clauses(self, session: Session, value: bool) -> Iterable[ColumnElement[bool]]:
+        yield Material.degradable.is_(value)
+
+    def fingerprint(self, value: bool | None) -> dict[str, Any]:
+        return {"deg": value}
+
+
+@FILTERS.register
+class PropertyRangeFilter(Filter[list[PropertyRange]]):
+    """``prop``, repeatable (AND): a value of KEY overlaps the range."""
+
+    name = "ranges"
+    parameters = (
+        Parameter(
+            "prop",
+            list[str],
+            [],
+            "KEY:MIN..MAX[:UNIT], either bound may be empty; a material matches when "
+            "one of its values of KEY overlaps the range (repeat for AND; at most "
+            "{max_terms}). Example: youngs_modulus:10..30:GPa",
+            max_terms=20,
+            subquery_per_term=True,
+        ),
+    )
+
+    def parse(
+        self, raw: Mapping[str, Any], problems: list[FieldProblem]
+    ) -> list[PropertyRange] | None:
+        ranges: list[PropertyRange] = []
+        for index, expression in enumerate(raw.get("prop") or []):
+            parsed = parse_property_range(expression, f"prop[{index}]", problems)
+            # A repeated range (the same bounds, whatever the spelling) is one constraint.
+            if parsed is not None and all(
+                (r.key, r.low, r.high) != (parsed.key, parsed.low, parsed.high) for r in ranges
+            ):
+                ranges.append(parsed)
+        return ranges or None
+
+    def clauses(
+        self, session: Session, value: list[PropertyRange]
+    ) -> Iterable[ColumnElement[bool]]:
+        for prop in value:
+            # Overlap of closed intervals: value [a, b] meets query [lo, hi] when
+            # a <= hi and b >= lo; a missing query bound is unbounded.
+            parts: list[ColumnElement[bool]] = [PropertyValue.property_key == prop.key]
+            if prop.high is not None:
+                parts.append(PropertyValue.canonical_min <= prop.high)
+            if prop.low is not None:
+                parts.append(PropertyValue.canonical_max >= prop.low)
+            yield Material.id.in_(select(PropertyValue.material_id).where(*parts))
+
+    def fingerprint(self, value: list[PropertyRange] | None) -> dict[str, Any]:
+        return {"prop": sorted((r.key, repr(r.low), repr(r.high)) for r in value or [])}
+
+
+def parse_regulatory(
+    expression: str, path: str, problems: list[FieldProblem]
+) -> tuple[str, str | None] | None:
+    """``JURISDICTION`` or ``JURISDICTION:STATUS``."""
+    jurisdiction, _, status = expression.partition(":")
+    ok = True
+    if jurisdiction not in values(Jurisdiction):
+        problems.append(
+            FieldProblem(
+                path,
+                f"unknown jurisdiction {jurisdiction!r}; choose from "
+                + ", ".join(values(Jurisdiction)),
+            )
+        )
+        ok = False
+    if status and status not in values(RegulatoryStatus):
+        problems.append(
+            FieldProblem(
+                path,
+                f"unknown regulatory status {status!r}; choose from "
+                + ", ".join(values(RegulatoryStatus)),
+            )
+        )
+        ok = False
+    if ":" in expression and not status:
+        problems.append(
+            FieldProblem(
+                path,
+                "empty status after ':'; use JURISDICTION or "
+                "JURISDICTION:STATUS, e.g. US-FDA:cleared",
+            )
+        )
+        ok = False
+    return (jurisdiction, status or None) if ok else None
+
+
+@FILTERS.register
+class RegulatoryFilter(Filter[list[tuple[str, str | None]]]):
+    """``regulatory``, repeatable (AND): a record in the jurisdiction (with the status)."""
+
+    name = "regulatory"
+    parameters = (
+        Parameter(
+            "regulatory",
+            list[str],
+            [],
+            "JURISDICTION or JURISDICTION:STATUS, e.g. US-FDA:cleared (repeat for AND; "
+            "at most {max_terms})",
+            max_terms=20,
+            subquery_per_term=True,
+        ),
+    )
+
+    def parse(
+        self, raw: Mapping[str, Any], problems: list[FieldProblem]
+    ) -> list[tuple[str, str | None]] | None:
+        records: list[tuple[str, str | None]] = []
+        for index, expression in enumerate(raw.get("regulatory") or []):
+            parsed = parse_regulatory(expression, f"regulatory[{index}]", problems)
+            if parsed is not None and parsed not in records:
+                records.append(parsed)
+        return records or None
+
+    def clauses(
+        self, session: Session, value: list[tuple[str, str | None]]
+    ) -> Iterable[ColumnElement[bool]]:
+        for jurisdiction, status in value:
+            parts = [RegulatoryRecord.jurisdiction == jurisdiction]
+            if status is not None:
+                parts.append(RegulatoryRecord.status == status)
+            yield Material.id.in_(select(RegulatoryRecord.material_id).where(*parts))
+
+    def fingerprint(self, value: list[tuple[str, str | None]] | None) -> dict[str, Any]:
+        return {"reg": sorted((j, s or "") for j, s in value or [])}
+
+
+def country_code(code: str, problems: list[FieldProblem]) -> str | None:
+    """An ISO 3166-1 alpha-2 code, upper case; else a problem at ``country``."""
+    upper = code.strip().upper()
+    if len(upper) == 2 and upper.isalpha() and pycountry.countries.get(alpha_2=upper):
+        return upper
+    problems.append(
+        FieldProblem(
+            "country", f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. IT, JP, US)"
+        )
+    )
+    return None
+
+
+class Offered(NamedTuple):
+    """Supplied by the organization ``supplier`` and/or by one in ``country``."""
+
+    supplier: str | None
+    country: str | None
+
+
+@FILTERS.register
+class SupplierFilter(Filter[Offered]):
+    """``supplier`` and ``country``: one subquery on the offerings and their organizations."""
+
+    name = "supplier"
+    parameters = (
+        Parameter("supplier", str | None, None, "Organization id of a supplier", max_length=200),
+        Parameter(
+            "country",
+            str | None,
+            None,
+            "ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT",
+            max_length=20,
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> Offered | None:
+        supplier = raw.get("supplier") or None
+        country = raw.get("country")
+        if country is not None:
+            country = country_code(country, problems)
+        return None if supplier is None and country is None else Offered(supplier, country)
+
+    def clauses(self, session: Session, value: Offered) -> Iterable[ColumnElement[bool]]:
+        parts: list[ColumnElement[bool]] = []
+        if value.supplier is not None:
+            parts.append(Organization.slug == value.supplier)
+        if value.country is not None:
+            parts.append(Organization.country == value.country)
+        if parts:
+            yield Material.id.in_(
+                select(SupplierOffering.material_id)
+                .join(Organization, Organization.id == SupplierOffering.organization_id)
+                .where(*parts)
+            )
+
+    def fingerprint(self, value: Offered | None) -> dict[str, Any]:
+        return {"sup": value.supplier if value else None, "cty": value.country if value else None}

@@ -1,0 +1,151 @@
+"""Units: parsing unit text (``grammar``) and converting values to each property's
+canonical unit (pint, through ``registry``).
+
+Conversions are affine (``canonical = value * scale + offset``: offset units such
+as degC/K/degF need the offset), so each (unit, property) pair is resolved by
+pint once and cached; converting a value afterwards is two float operations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pint
+
+from biomatdb import catalogue
+from biomatdb.units.grammar import (
+    MAX_EXPONENT,
+    MAX_FACTORS,
+    MAX_UNIT_LENGTH,
+    _check_length,
+    _normalize_spelling,
+    _parse_unit_cached,
+    parse_unit,
+)
+from biomatdb.units.registry import ANGLE_UNITS, UNITS, UnitError
+
+__all__ = [
+    "ANGLE_UNITS",
+    "MAX_EXPONENT",
+    "MAX_FACTORS",
+    "MAX_UNIT_LENGTH",
+    "UNITS",
+    "Conversion",
+    "UnitError",
+    "_normalize_spelling",
+    "_parse_unit_cached",
+    "canonical_interval",
+    "conversion",
+    "parse_unit",
+    "round_significant",
+    "to_canonical",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """``canonical = value * scale + offset``."""
+
+    scale: float
+    offset: float
+
+    def apply(self, value: float) -> float:
+        """Convert one value, rounded to 12 significant digits to drop float noise."""
+        if self.scale == 1.0 and self.offset == 0.0:  # the canonical unit: no arithmetic
+            return float(value)
+        return round_significant(value * self.scale + self.offset)
+
+
+def round_significant(value: float, digits: int = 12) -> float:
+    """Round to ``digits`` significant digits (300 K -> 26.85 degC, not 26.850000000000023)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def conversion(unit: str, property_key: str) -> Conversion:
+    """The affine conversion from ``unit`` to the canonical unit of ``property_key``.
+
+    Raises :class:`UnitError` naming the unit and the property when the unit is
+    unknown or of the wrong dimension. The cheap checks run before the cache, so
+    only known properties and short units become cache keys.
+    """
+    if catalogue.get(property_key) is None:
+        raise UnitError(f"unknown property {str(property_key)[:64]!r}")
+    _check_length(unit)
+    return _conversion_cached(unit, property_key)
+
+
+@lru_cache(maxsize=8192)
+def _conversion_cached(unit: str, property_key: str) -> Conversion:
+    definition = catalogue.get(property_key)
+    assert definition is not None  # checked by conversion()
+    parsed = parse_unit(unit)
+    canonical = parse_unit(definition.canonical_unit)
+    if parsed.dimensionality != canonical.dimensionality:
+        raise UnitError(
+            f"unit {unit!r} has dimension {_dimension_text(parsed)} but {property_key} "
+            f"needs {_dimension_text(canonical)} (e.g. {definition.canonical_unit})"
+        )
+    if definition.unit_kind is not None and _unit_kind(parsed) != definition.unit_kind:
+        expected = (
+            "an angle unit (degree, radian)"
+            if definition.unit_kind == "angle"
+            else ("a ratio unit (%, dimensionless)")
+        )
+        raise UnitError(f"unit {unit!r} is not valid for {property_key}: it needs {expected}")
+    try:
+        zero = float(UNITS.Quantity(0.0, parsed).to(canonical).magnitude)
+        one = float(UNITS.Quantity(1.0, parsed).to(canonical).magnitude)
+    except (pint.errors.PintError, ArithmeticError, ValueError, KeyError) as exc:
+        raise UnitError(
+            f"unit {unit!r} cannot be converted to {definition.canonical_unit}"
+        ) from exc
+    scale = one - zero
+    if not (math.isfinite(scale) and math.isfinite(zero)) or scale == 0.0:
+        raise UnitError(
+            f"unit {unit!r} cannot be converted to {definition.canonical_unit}: "
+            "the conversion factor is out of range"
+        )
+    return Conversion(scale=scale, offset=zero)
+
+
+def to_canonical(value: float, unit: str, property_key: str) -> float:
+    """Convert one value to the canonical unit of ``property_key``."""
+    return conversion(unit, property_key).apply(value)
+
+
+def _unit_kind(unit: pint.Unit) -> str:
+    names = {name for name, _ in unit._units.items()}
+    return "angle" if names and names <= ANGLE_UNITS else "ratio"
+
+
+def _dimension_text(unit: pint.Unit) -> str:
+    text = str(unit.dimensionality)
+    return "dimensionless" if text == "dimensionless" else text
+
+
+def canonical_interval(
+    unit: str,
+    property_key: str,
+    value: float | None,
+    minimum: float | None,
+    maximum: float | None,
+) -> tuple[float, float]:
+    """The closed interval ``[low, high]`` of a property value in its canonical unit.
+
+    A single ``value`` is the interval [value, value]; a range with one bound given
+    is that bound on both sides. The one place this rule lives (projection, detail
+    rendering and validation all read it here).
+    """
+    convert = conversion(unit, property_key).apply
+    if value is not None:
+        low = high = convert(value)
+        return low, high
+    given_min = minimum if minimum is not None else maximum
+    given_max = maximum if maximum is not None else minimum
+    if given_min is None or given_max is None:
+        raise UnitError(f"a value of {property_key} needs 'value', or 'min' and/or 'max'")
+    return convert(given_min), convert(given_max)

@@ -1,0 +1,31 @@
+"""Plumbing that many test files share: checking problem answers, reading search ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+def problem_of(response: Any, status: int) -> dict[str, Any]:
+    """The RFC 9457 problem document of ``response``, after checking its status and type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    return body
+
+
+def search_ids(client: TestClient, query: str, *, whole: bool = False) -> list[str]:
+    """The ids a search answers, in order. ``whole``: one page of up to 200, which must
+    hold every match (``meta.total``)."""
+    url = f"/api/v1/materials?{query}" + ("&limit=200" if whole else "")
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    if whole:
+        assert body["meta"]["total"] == len(body["data"])
+    return [item["id"] for item in body["data"]]
