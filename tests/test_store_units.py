@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn
+from biomatdb.kit.documents import field_diff
 from biomatdb.materials import projection, store
 from biomatdb.materials.curation import merge_patch
 from biomatdb.models import Change, Material, MaterialVersion, PropertySummary, PropertyValue
@@ -155,15 +156,15 @@ def test_typical_values_are_finite_even_at_the_largest_floats() -> None:
 def test_field_diff_names_each_changed_leaf() -> None:
     before = {"name": "A", "properties": [{"value": 1}, {"value": 2}], "gone": True}
     after = {"name": "B", "properties": [{"value": 1}, {"value": 3}, {"value": 4}], "new": 1}
-    assert store.field_diff(before, after) == [
+    assert field_diff(before, after) == [
         {"path": "gone", "before": True, "after": None},
         {"path": "name", "before": "A", "after": "B"},
         {"path": "new", "before": None, "after": 1},
         {"path": "properties[1].value", "before": 2, "after": 3},
         {"path": "properties[2]", "before": None, "after": {"value": 4}},
     ]
-    assert store.field_diff(after, after) == []
-    assert store.field_diff(None, after) == []  # a first version has no diff
+    assert field_diff(after, after) == []
+    assert field_diff(None, after) == []  # a first version has no diff
 
 
 def test_merge_patch_follows_rfc_7396() -> None:

@@ -8,6 +8,7 @@ the whole bundle or the database (units, references, duplicates) live in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -192,3 +193,16 @@ class Bundle(_Entry):
     references: list[ReferenceIn] = []
     organizations: list[OrganizationIn] = []
     materials: list[MaterialIn] = []
+
+
+def named_records(entries: Iterable[MaterialIn]) -> tuple[set[str], set[str]]:
+    """The reference ids the entries cite and the organization ids they name."""
+    references: set[str] = set()
+    organizations: set[str] = set()
+    for entry in entries:
+        references.update(p.source for p in entry.properties if p.source)
+        references.update(b.source for b in entry.biocompatibility if b.source)
+        references.update(r.source for r in entry.regulatory if r.source)
+        organizations.update(r.organization for r in entry.regulatory if r.organization)
+        organizations.update(s.organization for s in entry.suppliers)
+    return references, organizations

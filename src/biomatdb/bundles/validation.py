@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from biomatdb import catalogue, units
-from biomatdb.bundles.schemas import MaterialIn, OrganizationIn, PropertyValueIn, ReferenceIn
+from biomatdb.bundles.schemas import (
+    MaterialIn,
+    OrganizationIn,
+    PropertyValueIn,
+    ReferenceIn,
+    named_records,
+)
 from biomatdb.errors import FieldProblem
 from biomatdb.kit.paths import from_validation_error, join
 from biomatdb.vocab import MaterialStatus
@@ -146,14 +152,7 @@ def _check_duplicates(raw: dict[str, Any], problems: list[FieldProblem]) -> None
 
 def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
     materials = valid(result.materials)
-    wanted_refs: set[str] = set()
-    wanted_orgs: set[str] = set()
-    for _, material in materials:
-        wanted_refs.update(p.source for p in material.properties if p.source)
-        wanted_refs.update(b.source for b in material.biocompatibility if b.source)
-        wanted_refs.update(r.source for r in material.regulatory if r.source)
-        wanted_orgs.update(r.organization for r in material.regulatory if r.organization)
-        wanted_orgs.update(s.organization for s in material.suppliers)
+    wanted_refs, wanted_orgs = named_records(m for _, m in materials)
     refs = result.declared_references | known.references(wanted_refs - result.declared_references)
     orgs = result.declared_organizations | known.organizations(
         wanted_orgs - result.declared_organizations
@@ -272,6 +271,50 @@ def check_property_value(
             )
         )
         return None
+    fields = _interval_fields(value, path, problems)
+    if fields is None:
+        return None
+    low, high = units.canonical_interval(
+        value.unit, value.property, value.value, value.min, value.max
+    )
+    low_path, high_path = (join(path, name) for name in fields)
+    unit = definition.canonical_unit
+    if not (math.isfinite(low) and math.isfinite(high)):
+        # 1e308 TPa is a finite number but no finite number of GPa: the canonical
+        # value could be neither searched nor serialised.
+        problems.append(
+            FieldProblem(
+                low_path if not math.isfinite(low) else high_path,
+                f"the value is out of range once converted to {unit}; "
+                "give it in a unit that keeps it of normal magnitude",
+            )
+        )
+        return None
+    found = len(problems)
+    if definition.lower_bound is not None and low < definition.lower_bound:
+        problems.append(
+            FieldProblem(
+                low_path,
+                f"{value.property} cannot be below {definition.lower_bound:g} {unit} "
+                f"(got {low:g} {unit})",
+            )
+        )
+    if definition.upper_bound is not None and high > definition.upper_bound:
+        problems.append(
+            FieldProblem(
+                high_path,
+                f"{value.property} cannot be above {definition.upper_bound:g} {unit} "
+                f"(got {high:g} {unit})",
+            )
+        )
+    return (low, high) if len(problems) == found else None
+
+
+def _interval_fields(
+    value: PropertyValueIn, path: str, problems: list[FieldProblem]
+) -> tuple[str, str] | None:
+    """The fields that hold the low and the high end (``value``, ``min``, ``max``), once
+    the value's shape and unit are valid; None after reporting what is not."""
     has_range = value.min is not None or value.max is not None
     if value.value is not None and has_range:
         problems.append(
@@ -291,51 +334,13 @@ def check_property_value(
         problems.append(FieldProblem(join(path, "unit"), str(exc)))
         return None
     if value.value is not None:
-        low_field = high_field = "value"
-    else:
-        if value.min is not None and value.max is not None and value.min > value.max:
-            problems.append(
-                FieldProblem(
-                    join(path, "min"), f"min ({value.min}) is greater than max ({value.max})"
-                )
-            )
-            return None
-        low_field = "min" if value.min is not None else "max"
-        high_field = "max" if value.max is not None else "min"
-    low, high = units.canonical_interval(
-        value.unit, value.property, value.value, value.min, value.max
-    )
-    if not (math.isfinite(low) and math.isfinite(high)):
-        # 1e308 TPa is a finite number but no finite number of GPa: the canonical
-        # value could be neither searched nor serialised.
+        return "value", "value"
+    if value.min is not None and value.max is not None and value.min > value.max:
         problems.append(
-            FieldProblem(
-                join(path, low_field if not math.isfinite(low) else high_field),
-                f"the value is out of range once converted to {definition.canonical_unit}; "
-                "give it in a unit that keeps it of normal magnitude",
-            )
+            FieldProblem(join(path, "min"), f"min ({value.min}) is greater than max ({value.max})")
         )
         return None
-    ok = True
-    if definition.lower_bound is not None and low < definition.lower_bound:
-        ok = False
-        problems.append(
-            FieldProblem(
-                join(path, low_field),
-                f"{value.property} cannot be below {definition.lower_bound:g} "
-                f"{definition.canonical_unit} (got {low:g} {definition.canonical_unit})",
-            )
-        )
-    if definition.upper_bound is not None and high > definition.upper_bound:
-        ok = False
-        problems.append(
-            FieldProblem(
-                join(path, high_field),
-                f"{value.property} cannot be above {definition.upper_bound:g} "
-                f"{definition.canonical_unit} (got {high:g} {definition.canonical_unit})",
-            )
-        )
-    return (low, high) if ok else None
+    return ("min" if value.min is not None else "max"), ("max" if value.max is not None else "min")
 
 
 def _unknown(path: str, kind: str, slug: str) -> FieldProblem:

@@ -19,9 +19,14 @@ from biomatdb.bundles.known import known_ids, rows_by_slug
 from biomatdb.bundles.schemas import OrganizationIn, ReferenceIn
 from biomatdb.bundles.validation import KnownIds, ParsedBundle, parse, valid
 from biomatdb.db import begin_write
-from biomatdb.errors import Forbidden
 from biomatdb.exchange import plan
-from biomatdb.exchange.report import Counts, ImportReport, ValidatedImport, count_written
+from biomatdb.exchange.report import (
+    Counts,
+    ImportReport,
+    ValidatedImport,
+    count_written,
+    shared_record_outcome,
+)
 from biomatdb.materials import store
 from biomatdb.models import Organization, Reference
 from biomatdb.models.base import utcnow
@@ -162,15 +167,20 @@ def _upsert_simple(
     actor: str,
     may_change: bool,
 ) -> None:
-    # ``may_change`` (an editor, an admin or the CLI) also approves: what such an import
-    # writes is public at once. A curator's new record stays hidden from anonymous
-    # readers until a published material names it (materials.shared_records).
+    """Write references or organizations (outcomes: ``report.shared_record_outcome``).
+    A curator's new record stays hidden from anonymous readers until a published
+    material names it (``materials.shared_records``)."""
     existing = rows_by_slug(session, model, [e.id for e in entries])
     kind = "reference" if model is Reference else "organization"
     new_rows = []
     for entry in entries:
         fields = entry.model_dump(mode="json", exclude={"id"})
         row = existing.get(entry.id)
+        before = None if row is None else {**_stored(row, fields), "public": row.public}
+        outcome = shared_record_outcome(kind, entry.id, before, fields, may_change=may_change)
+        counts.add(outcome)
+        if outcome == "unchanged":
+            continue
         if row is None:
             new_rows.append(
                 {
@@ -181,36 +191,17 @@ def _upsert_simple(
                     "updated_at": now,
                 }
             )
-            counts.created += 1
-            action = "created"
-        elif any(getattr(row, k) != v for k, v in fields.items()):
-            if not may_change:
-                # References and organizations are shared by every material and have
-                # no versions: changing one is an editor's decision.
-                raise Forbidden(
-                    f"{kind} {entry.id!r} exists with other content; only an editor may "
-                    "change it (curators may add new ones)"
-                )
+        else:
             for key, value in fields.items():
                 setattr(row, key, value)
             row.public = True
-            row.updated_at = now
-            counts.updated += 1
-            action = "updated"
-        elif may_change and not row.public:
-            # An editor re-importing a curator's record as it is approves it: its
-            # content is unchanged, its visibility is not.
-            row.public = True
-            counts.updated += 1
-            action = "published"
-        else:
-            counts.unchanged += 1
-            continue
+            if outcome == "updated":
+                row.updated_at = now
         store.record_change(
             session,
             now=now,
             kind=kind,
-            action=action,
+            action=outcome,
             slug=entry.id,
             material_id=None,
             version=None,
@@ -223,3 +214,7 @@ def _upsert_simple(
     if new_rows:
         session.execute(insert(model), new_rows)
     session.flush()
+
+
+def _stored(row: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in fields}

@@ -10,8 +10,13 @@ from sqlalchemy.orm import Session
 from biomatdb.bundles.known import rows_by_slug
 from biomatdb.bundles.schemas import OrganizationIn, ReferenceIn
 from biomatdb.bundles.validation import valid
-from biomatdb.errors import Forbidden
-from biomatdb.exchange.report import Counts, ImportReport, ValidatedImport, count_written
+from biomatdb.exchange.report import (
+    Counts,
+    ImportReport,
+    ValidatedImport,
+    count_written,
+    shared_record_outcome,
+)
 from biomatdb.materials import store
 from biomatdb.models import Organization, Reference
 
@@ -54,21 +59,10 @@ def _plan_simple(
         before = planned.get((model, entry.id))
         if before is None and row is not None:
             before = {k: getattr(row, k) for k in fields}
-            before["public"] = getattr(row, "public", True)
+            before["public"] = row.public
+        outcome = shared_record_outcome(kind, entry.id, before, fields, may_change=may_change)
+        counts.add(outcome)
         planned[(model, entry.id)] = {
             **fields,
             "public": may_change or bool(before and before["public"]),
         }
-        if before is None:
-            counts.created += 1
-        elif any(before.get(k) != v for k, v in fields.items()):
-            if not may_change:
-                raise Forbidden(
-                    f"{kind} {entry.id!r} exists with other content; only an editor may "
-                    "change it (curators may add new ones)"
-                )
-            counts.updated += 1
-        elif may_change and not before["public"]:
-            counts.updated += 1
-        else:
-            counts.unchanged += 1

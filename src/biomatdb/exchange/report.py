@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from biomatdb.bundles.validation import ParsedBundle
+from biomatdb.errors import Forbidden
 from biomatdb.materials.store import Written
 
 
@@ -19,6 +20,45 @@ class Counts:
 
     def as_dict(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+    def add(self, outcome: str) -> None:
+        """Count one outcome (``published``, an approval, counts as updated)."""
+        if outcome == "created":
+            self.created += 1
+        elif outcome == "unchanged":
+            self.unchanged += 1
+        else:
+            self.updated += 1
+
+
+def shared_record_outcome(
+    kind: str,
+    slug: str,
+    before: dict[str, Any] | None,
+    fields: dict[str, Any],
+    *,
+    may_change: bool,
+) -> str:
+    """What importing a reference or organization does: ``created``, ``updated``,
+    ``published`` (an editor approves it as it is) or ``unchanged``.
+
+    ``before``: its stored fields and ``public`` flag, or None when it is new. Changing
+    one is an editor's decision (403): they are shared by every material and have no
+    versions. ``may_change`` (an editor, an admin or the CLI) also approves, so what
+    such an import writes is public at once.
+    """
+    if before is None:
+        return "created"
+    if any(before.get(k) != v for k, v in fields.items()):
+        if not may_change:
+            raise Forbidden(
+                f"{kind} {slug!r} exists with other content; only an editor may "
+                "change it (curators may add new ones)"
+            )
+        return "updated"
+    if may_change and not before["public"]:
+        return "published"
+    return "unchanged"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from biomatdb import units
-from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn
+from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn, named_records
 from biomatdb.db import bulk_insert
 from biomatdb.kit.chunks import chunks
 from biomatdb.models import (
@@ -136,128 +136,122 @@ def _document(entry: MaterialIn) -> str:
     )
 
 
-def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> int:
-    all_entries = [e for _, e in work]
-    ref_ids = _ids_by_slug(
-        session,
-        Reference,
-        {
-            s
-            for e in all_entries
-            for s in (
-                *(p.source for p in e.properties),
-                *(b.source for b in e.biocompatibility),
-                *(r.source for r in e.regulatory),
-            )
-            if s
-        },
-    )
-    org_ids = _ids_by_slug(
-        session,
-        Organization,
-        {
-            s
-            for e in all_entries
-            for s in (
-                *(r.organization for r in e.regulatory),
-                *(o.organization for o in e.suppliers),
-            )
-            if s
-        },
-    )
+Rows = dict[type[Any], list[dict[str, Any]]]
 
-    rows: dict[type[Any], list[dict[str, Any]]] = defaultdict(list)
+
+def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> int:
+    """The child rows of each (material id, entry): one multi-row insert per table."""
+    cited, named = named_records(e for _, e in work)
+    ref_ids = _ids_by_slug(session, Reference, cited)
+    org_ids = _ids_by_slug(session, Organization, named)
+    rows: Rows = defaultdict(list)
     for mid, entry in work:
-        for pos, app in enumerate(entry.applications):
-            rows[MaterialApplication].append(
-                {"material_id": mid, "application": app.value, "position": pos}
-            )
-        for pos, comp in enumerate(entry.composition):
-            rows[CompositionComponent].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "component": comp.component,
-                    "fraction": comp.fraction,
-                    "basis": comp.basis.value,
-                }
-            )
-        per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for pos, value in enumerate(entry.properties):
-            low, high = canonical_interval(value)
-            per_property[value.property].append((low, high))
-            rows[PropertyValue].append(
-                {
-                    "material_id": mid,
-                    "property_key": value.property,
-                    "position": pos,
-                    "value": value.value,
-                    "value_min": value.min,
-                    "value_max": value.max,
-                    "unit": value.unit,
-                    "canonical_min": low,
-                    "canonical_max": high,
-                    "qualifier": value.qualifier.value,
-                    "uncertainty": value.uncertainty,
-                    "specimen": value.specimen,
-                    "method": value.method,
-                    "conditions": value.conditions,
-                    "reference_id": ref_ids[value.source] if value.source else None,
-                }
-            )
-        for key, intervals in per_property.items():
-            rows[PropertySummary].append(
-                {
-                    "material_id": mid,
-                    "property_key": key,
-                    "canonical_min": min(lo for lo, _ in intervals),
-                    "canonical_max": max(hi for _, hi in intervals),
-                    "typical": typical_value(intervals),
-                    "value_count": len(intervals),
-                }
-            )
-        for pos, bio in enumerate(entry.biocompatibility):
-            rows[BiocompatibilityResultRow].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "endpoint": bio.endpoint.value,
-                    "standard": bio.standard,
-                    "result": bio.result.value,
-                    "reference_id": ref_ids[bio.source] if bio.source else None,
-                }
-            )
-        for pos, rec in enumerate(entry.regulatory):
-            rows[RegulatoryRecord].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "jurisdiction": rec.jurisdiction.value,
-                    "pathway": rec.pathway,
-                    "status": rec.status.value,
-                    "identifier": rec.identifier,
-                    "device_class": rec.device_class,
-                    "product_code": rec.product_code,
-                    "device_name": rec.device_name,
-                    "decision_date": rec.decision_date,
-                    "organization_id": org_ids[rec.organization] if rec.organization else None,
-                    "reference_id": ref_ids[rec.source] if rec.source else None,
-                }
-            )
-        for pos, offer in enumerate(entry.suppliers):
-            rows[SupplierOffering].append(
-                {
-                    "material_id": mid,
-                    "position": pos,
-                    "organization_id": org_ids[offer.organization],
-                    "trade_name": offer.trade_name,
-                    "grade": offer.grade,
-                    "form": offer.form,
-                }
-            )
+        _listing_rows(mid, entry, rows)
+        _value_rows(mid, entry, ref_ids, rows)
+        _record_rows(mid, entry, ref_ids, org_ids, rows)
     for model, model_rows in rows.items():
         bulk_insert(session, table_of(model), model_rows)
     return len(rows[PropertyValue])
+
+
+def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
+    for pos, app in enumerate(entry.applications):
+        rows[MaterialApplication].append(
+            {"material_id": mid, "application": app.value, "position": pos}
+        )
+    for pos, comp in enumerate(entry.composition):
+        rows[CompositionComponent].append(
+            {
+                "material_id": mid,
+                "position": pos,
+                "component": comp.component,
+                "fraction": comp.fraction,
+                "basis": comp.basis.value,
+            }
+        )
+
+
+def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows) -> None:
+    """Property values with their canonical intervals, and one summary per property."""
+    per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for pos, value in enumerate(entry.properties):
+        low, high = canonical_interval(value)
+        per_property[value.property].append((low, high))
+        rows[PropertyValue].append(
+            {
+                "material_id": mid,
+                "property_key": value.property,
+                "position": pos,
+                "value": value.value,
+                "value_min": value.min,
+                "value_max": value.max,
+                "unit": value.unit,
+                "canonical_min": low,
+                "canonical_max": high,
+                "qualifier": value.qualifier.value,
+                "uncertainty": value.uncertainty,
+                "specimen": value.specimen,
+                "method": value.method,
+                "conditions": value.conditions,
+                "reference_id": ref_ids[value.source] if value.source else None,
+            }
+        )
+    for key, intervals in per_property.items():
+        rows[PropertySummary].append(
+            {
+                "material_id": mid,
+                "property_key": key,
+                "canonical_min": min(lo for lo, _ in intervals),
+                "canonical_max": max(hi for _, hi in intervals),
+                "typical": typical_value(intervals),
+                "value_count": len(intervals),
+            }
+        )
+
+
+def _record_rows(
+    mid: int, entry: MaterialIn, ref_ids: dict[str, int], org_ids: dict[str, int], rows: Rows
+) -> None:
+    """Biocompatibility results, regulatory records and supplier offerings."""
+    for pos, bio in enumerate(entry.biocompatibility):
+        rows[BiocompatibilityResultRow].append(
+            {
+                "material_id": mid,
+                "position": pos,
+                "endpoint": bio.endpoint.value,
+                "standard": bio.standard,
+                "result": bio.result.value,
+                "reference_id": ref_ids[bio.source] if bio.source else None,
+            }
+        )
+    for pos, rec in enumerate(entry.regulatory):
+        rows[RegulatoryRecord].append(
+            {
+                "material_id": mid,
+                "position": pos,
+                "jurisdiction": rec.jurisdiction.value,
+                "pathway": rec.pathway,
+                "status": rec.status.value,
+                "identifier": rec.identifier,
+                "device_class": rec.device_class,
+                "product_code": rec.product_code,
+                "device_name": rec.device_name,
+                "decision_date": rec.decision_date,
+                "organization_id": org_ids[rec.organization] if rec.organization else None,
+                "reference_id": ref_ids[rec.source] if rec.source else None,
+            }
+        )
+    for pos, offer in enumerate(entry.suppliers):
+        rows[SupplierOffering].append(
+            {
+                "material_id": mid,
+                "position": pos,
+                "organization_id": org_ids[offer.organization],
+                "trade_name": offer.trade_name,
+                "grade": offer.grade,
+                "form": offer.form,
+            }
+        )
 
 
 def typical_value(intervals: Sequence[tuple[float, float]]) -> float:

@@ -57,8 +57,6 @@ def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[s
     }
 
 
-
-
 def get_material(session: Session, slug: str, *, latest: bool) -> Material:
     """A material row; 404 when absent or (``latest`` False) not published.
 

@@ -14,22 +14,9 @@ from collections.abc import Iterable
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from biomatdb.bundles.schemas import MaterialIn
+from biomatdb.bundles.schemas import MaterialIn, named_records
 from biomatdb.kit.chunks import chunks
 from biomatdb.models import Organization, Reference
-
-
-def named_records(entries: Iterable[MaterialIn]) -> tuple[set[str], set[str]]:
-    """The reference ids the entries cite and the organization ids they name."""
-    references: set[str] = set()
-    organizations: set[str] = set()
-    for entry in entries:
-        references.update(p.source for p in entry.properties if p.source)
-        references.update(b.source for b in entry.biocompatibility if b.source)
-        references.update(r.source for r in entry.regulatory if r.source)
-        organizations.update(r.organization for r in entry.regulatory if r.organization)
-        organizations.update(s.organization for s in entry.suppliers)
-    return references, organizations
 
 
 def publish_shared_records(session: Session, entries: Iterable[MaterialIn]) -> None:

@@ -28,6 +28,7 @@ from biomatdb.bundles.schemas import MaterialIn
 from biomatdb.db import bulk_insert
 from biomatdb.errors import Conflict
 from biomatdb.kit.chunks import chunks
+from biomatdb.kit.documents import field_diff
 from biomatdb.kit.hashing import json_hash
 from biomatdb.materials import projection, shared_records
 from biomatdb.materials.workflow import Transition
@@ -292,34 +293,6 @@ def _version_entries(
             if (mid, version) in wanted:
                 found[(mid, version)] = entry
     return found
-
-
-def field_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
-    """Field-level differences between two JSON values: [{path, before, after}]."""
-    if before is None and path == "":
-        return []
-    if isinstance(before, dict) and isinstance(after, dict):
-        out: list[dict[str, Any]] = []
-        for key in sorted(set(before) | set(after)):
-            sub = f"{path}.{key}" if path else key
-            out += (
-                field_diff(before.get(key), after.get(key), sub)
-                if key in before and key in after
-                else [{"path": sub, "before": before.get(key), "after": after.get(key)}]
-            )
-        return out
-    if isinstance(before, list) and isinstance(after, list):
-        out = []
-        for index in range(max(len(before), len(after))):
-            sub = f"{path}[{index}]"
-            if index >= len(before):
-                out.append({"path": sub, "before": None, "after": after[index]})
-            elif index >= len(after):
-                out.append({"path": sub, "before": before[index], "after": None})
-            else:
-                out += field_diff(before[index], after[index], sub)
-        return out
-    return [] if before == after else [{"path": path, "before": before, "after": after}]
 
 
 # --- the review workflow (the moves themselves are in ``workflow``) -----------------------
