@@ -50,7 +50,7 @@ from biomatdb.api import problems
 from biomatdb.api.deps import get_session
 from biomatdb.api.wire import Problem
 from biomatdb.app import create_app
-from biomatdb.search import cursor as cursors
+from biomatdb.kit import cursor as cursors
 from biomatdb.search.params import FACETS, parse_search
 from biomatdb.vocab import Application, Jurisdiction, MaterialClass, RegulatoryStatus, values
 

@@ -177,6 +177,23 @@ def test_json_only_problems_name_their_path() -> None:
     assert request.cursor is None
 
 
+def test_a_nested_filter_reports_its_problems_under_its_own_path() -> None:
+    from biomatdb.errors import InvalidBody
+    from biomatdb.search.request import FILTER_PARAMETERS, query_from_json
+
+    def paths(data: object) -> list[str]:
+        with pytest.raises(InvalidBody) as caught:
+            query_from_json(data, allowed=FILTER_PARAMETERS, prefix="filter", error=InvalidBody)
+        assert caught.value.detail.startswith(caught.value.errors[0].path + ": ")
+        return [e.path for e in caught.value.errors]
+
+    assert paths({"prop": ["density:1..2", "nope:1..2"], "limit": 5}) == ["filter.limit"]
+    assert paths({"prop": ["density:1..2", "nope:1..2"]}) == ["filter.prop[1]"]
+    assert paths("metal") == ["filter"]
+    query = query_from_json({"class": ["metal"]}, allowed=FILTER_PARAMETERS, prefix="filter")
+    assert query.value("classes") == ["metal"]
+
+
 # --- the registries ---------------------------------------------------------------------
 
 

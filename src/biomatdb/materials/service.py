@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
+from biomatdb.kit import cursor
 from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.render import load_links, render
 from biomatdb.models import Material, MaterialVersion
 from biomatdb.models.history import shown_version
-from biomatdb.search import counts, cursor, repository
+from biomatdb.search import counts, repository
 from biomatdb.search.params import SearchQuery
 from biomatdb.vocab import MaterialStatus
 

@@ -1,11 +1,11 @@
 """The parameters of a search as received: from a URL query, or from a JSON object.
 
-:class:`SearchRequest` holds the raw values by parameter name, checked for type
-(FastAPI does it for a URL; :meth:`SearchRequest.from_json` with pydantic for an
-object, with the same paths and messages); :meth:`SearchRequest.to_query` validates
-them into a :class:`SearchQuery`. The parameters come from the registries, so a new
-filter, sort or facet appears in the URL, the JSON object and the OpenAPI document
-without an edit here.
+:class:`SearchRequest` holds the raw values by parameter name, already checked for
+type: by FastAPI for a URL (an endpoint decorated with :func:`search_endpoint`), by
+:meth:`SearchRequest.from_json` for an object, with the same paths and messages.
+:meth:`SearchRequest.to_query` validates them into a :class:`SearchQuery`. The
+parameters come from the registries, so a new filter, sort or facet appears in the
+URL, the JSON object and the OpenAPI document without an edit here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar, get_type_hints
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from biomatdb.errors import FieldProblem, InvalidParameter
+from biomatdb.errors import BiomatdbError, FieldProblem, InvalidParameter
 from biomatdb.kit.paths import join
 from biomatdb.search import query as queries
 from biomatdb.search.base import Parameter
@@ -94,6 +94,29 @@ class SearchRequest:
                 "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
             )
         return cls({p.name: getattr(checked, p.identifier) for p in PARAMETERS})
+
+
+def query_from_json(
+    data: object,
+    *,
+    allowed: Collection[str] | None = None,
+    prefix: str = "",
+    error: type[BiomatdbError] = InvalidParameter,
+) -> queries.SearchQuery:
+    """A validated search from a JSON object, its problems raised as ``error`` with
+    paths under ``prefix``: ``POST /rank`` takes its ``filter`` with
+    ``allowed=FILTER_PARAMETERS, prefix="filter", error=InvalidBody``
+    (``filter.prop[1]``, a 422)."""
+    try:
+        return SearchRequest.from_json(data, allowed=allowed).to_query()
+    except InvalidParameter as exc:
+        if not prefix and error is InvalidParameter:
+            raise
+        problems = [
+            FieldProblem(join(prefix, p.path) if p.path else prefix, p.message) for p in exc.errors
+        ]
+        detail = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        raise error(detail, errors=problems) from None
 
 
 def search_endpoint(endpoint: Callable[..., R]) -> Callable[..., R]:

@@ -100,6 +100,7 @@ class ColumnSort(SortKind):
         """The column (an ORM attribute is a descriptor: it cannot be a class attribute)."""
 
     def decode_value(self, raw: str) -> Any:
+        """The column value from its text in a cursor (column values travel as text)."""
         return raw
 
     def decode(self, keyset: list[Any]) -> list[Any]:
