@@ -18,9 +18,8 @@ from biomatdb.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from biomatdb.kit.hashing import json_etag
 from biomatdb.materials import store, workflow
-from biomatdb.materials.service import material_view, version_row
+from biomatdb.materials.service import current_tag, version_row
 from biomatdb.models import Change, Material, MaterialVersion
 from biomatdb.vocab import MaterialStatus
 
@@ -40,21 +39,16 @@ def validate_entry(session: Session, raw: Any) -> MaterialIn:
     return entries[0]
 
 
-def current_etag(session: Session, material: Material) -> str:
-    """The ETag of the latest version as an authenticated GET shows it."""
-    return json_etag(material_view(session, material, latest=True))
-
-
-def check_if_match(session: Session, material: Material, if_match: str | None) -> None:
-    """Optimistic concurrency: 428 without If-Match, 412 when it is not current."""
-    if if_match is None:
+def check_if_match(session: Session, material: Material, tags: set[str] | None) -> None:
+    """Optimistic concurrency: 428 without If-Match, 412 when none of its ``tags`` (the
+    entity tags, unquoted; ``*`` matches any) is the latest version's."""
+    if tags is None:
         raise PreconditionRequired(
             "send If-Match with the ETag of the material's current version (from GET)"
         )
-    tags = {t.strip() for t in if_match.split(",")}
     if "*" in tags:
         return
-    if current_etag(session, material) not in tags:
+    if current_tag(session, material) not in tags:
         raise PreconditionFailed(
             f"material {material.slug!r} changed since that ETag (now at version "
             f"{material.latest_version}); GET it again and reapply your change"

@@ -78,11 +78,38 @@ def render(
     Built as plain data from the stored entry, which was validated when it was
     written: rendering is on the hot path of every detail request.
     """
-    refs, orgs = links.references, links.organizations
+    properties, summary = _properties(entry, links)
+    return {
+        "id": entry["id"],
+        "name": entry["name"],
+        "synonyms": list(entry.get("synonyms") or []),
+        "class": entry["class"],
+        "subclass": entry.get("subclass"),
+        "description": entry.get("description"),
+        "degradable": entry.get("degradable"),
+        "composition": [
+            {"component": c["component"], "fraction": c["fraction"], "basis": c["basis"]}
+            for c in entry.get("composition") or []
+        ],
+        "applications": list(entry.get("applications") or []),
+        "properties": properties,
+        "summary": summary,
+        **_records(entry, links),
+        "status": status,
+        "version": version,
+        "created_at": iso_utc(created_at),
+        "updated_at": iso_utc(updated_at),
+    }
 
-    def source(slug: str | None) -> dict[str, Any] | None:
-        return reference_json(refs.get(slug)) if slug else None
 
+def _source(links: Links, slug: str | None) -> dict[str, Any] | None:
+    return reference_json(links.references.get(slug)) if slug else None
+
+
+def _properties(
+    entry: dict[str, Any], links: Links
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Each value as given and canonical, and the summary per property."""
     properties = []
     intervals: dict[str, list[tuple[float, float]]] = {}
     for value in entry.get("properties") or []:
@@ -104,7 +131,7 @@ def render(
                 "specimen": value.get("specimen"),
                 "method": value.get("method"),
                 "conditions": value.get("conditions"),
-                "source": source(value.get("source")),
+                "source": _source(links, value.get("source")),
                 "canonical": {
                     "min": low,
                     "max": high,
@@ -122,27 +149,19 @@ def render(
         }
         for key, found in sorted(intervals.items())
     }
+    return properties, summary
+
+
+def _records(entry: dict[str, Any], links: Links) -> dict[str, list[dict[str, Any]]]:
+    """Biocompatibility results, regulatory records and suppliers, expanded."""
+    orgs = links.organizations
     return {
-        "id": entry["id"],
-        "name": entry["name"],
-        "synonyms": list(entry.get("synonyms") or []),
-        "class": entry["class"],
-        "subclass": entry.get("subclass"),
-        "description": entry.get("description"),
-        "degradable": entry.get("degradable"),
-        "composition": [
-            {"component": c["component"], "fraction": c["fraction"], "basis": c["basis"]}
-            for c in entry.get("composition") or []
-        ],
-        "applications": list(entry.get("applications") or []),
-        "properties": properties,
-        "summary": summary,
         "biocompatibility": [
             {
                 "endpoint": b["endpoint"],
                 "standard": b.get("standard"),
                 "result": b["result"],
-                "source": source(b.get("source")),
+                "source": _source(links, b.get("source")),
             }
             for b in entry.get("biocompatibility") or []
         ],
@@ -159,7 +178,7 @@ def render(
                 "organization": organization_json(orgs.get(r["organization"]))
                 if r.get("organization")
                 else None,
-                "source": source(r.get("source")),
+                "source": _source(links, r.get("source")),
             }
             for r in entry.get("regulatory") or []
         ],
@@ -172,8 +191,4 @@ def render(
             }
             for s in entry.get("suppliers") or []
         ],
-        "status": status,
-        "version": version,
-        "created_at": iso_utc(created_at),
-        "updated_at": iso_utc(updated_at),
     }

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
 from biomatdb.api.deps import SessionDep, in_write_slot, run_write
-from biomatdb.api.etag import json_with_etag
+from biomatdb.api.etag import entity_tags, json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.wire import ListEnvelope, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
@@ -73,9 +73,9 @@ def get_material(
     drafts included. The ETag is what PUT and PATCH expect in If-Match.
     """
     if principal is None:
-        return json_with_etag(request, service.public_view(session, material_id))
+        return _tagged(request, service.public_view(session, material_id))
     material = service.get_material(session, material_id, latest=True)
-    return json_with_etag(request, service.material_view(session, material, latest=True))
+    return _tagged(request, service.material_view(session, material, latest=True))
 
 
 WRITE_RESPONSES = {
@@ -107,7 +107,7 @@ def _written(
     headers: dict[str, str] | None = None,
 ) -> Response:
     view = service.material_view(session, material, latest=True)
-    return json_with_etag(request, view, status_code=status_code, headers=headers)
+    return _tagged(request, view, status_code=status_code, headers=headers)
 
 
 @router.post(
@@ -147,7 +147,7 @@ def _change_latest(
 
     def write() -> Material:
         material = service.get_material(session, material_id, latest=True)
-        curation.check_if_match(session, material, if_match)
+        curation.check_if_match(session, material, entity_tags(if_match))
         return change(session, material, body, principal)
 
     return _written(request, session, run_write(session, write), status_code=200)
@@ -279,4 +279,17 @@ def material_version(
             f"{material.latest_version} exist"
         )
     row = service.version_row(session, material, number)
-    return json_with_etag(request, service.render_version(session, material, row))
+    return _tagged(request, service.render_version(session, material, row))
+
+
+def _tagged(
+    request: Request,
+    view: service.View,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A material view as JSON, with its entity tag as the ETag."""
+    return json_with_etag(
+        request, view.payload, status_code=status_code, headers=headers, tag=view.tag
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue
 from biomatdb.errors import NotFound
 from biomatdb.kit import cursor
+from biomatdb.kit.hashing import json_hash
 from biomatdb.kit.timefmt import iso_utc
-from biomatdb.materials.render import load_links, render
+from biomatdb.materials.render import Links, load_links, render
 from biomatdb.models import Material, MaterialVersion
 from biomatdb.models.history import shown_version
 from biomatdb.search import counts, repository
@@ -91,35 +93,68 @@ def version_row(session: Session, material: Material, version: int) -> MaterialV
     return row
 
 
-def material_view(session: Session, material: Material, *, latest: bool) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class View:
+    """A material as the caller may see it, and its entity tag."""
+
+    payload: dict[str, Any]
+    #: Identifies this representation: changes with the version, its status, its
+    #: content, and the references and organizations it embeds (see :func:`entity_tag`).
+    tag: str
+
+
+def entity_tag(material_id: int, version: int, status: str, content_hash: str, links: Links) -> str:
+    """The tag of one version as shown: ``(id, version, status, content hash)`` and the
+    stamps of the references and organizations it expands (an editor's correction of
+    a citation changes the representation, so it must change the tag too)."""
+    linked = [
+        sorted((r.slug, iso_utc(r.updated_at)) for r in links.references.values()),
+        sorted((o.slug, iso_utc(o.updated_at)) for o in links.organizations.values()),
+    ]
+    return json_hash([material_id, version, status, content_hash, linked])[:32]
+
+
+def material_view(session: Session, material: Material, *, latest: bool) -> View:
     """The whole material as the caller may see it: the latest or the public version."""
     number = material.latest_version if latest else material.version
     row = version_row(session, material, number)
     return render_version(session, material, row)
 
 
-def render_version(session: Session, material: Material, row: MaterialVersion) -> dict[str, Any]:
+def current_tag(session: Session, material: Material) -> str:
+    """The tag of the latest version (what If-Match is checked against), without
+    rendering it: the version row and its linked records."""
+    row = version_row(session, material, material.latest_version)
+    links = load_links(session, [row.entry])
+    return entity_tag(material.id, row.version, row.status, row.content_hash, links)
+
+
+def render_version(session: Session, material: Material, row: MaterialVersion) -> View:
     """One version, whole."""
-    return render(
+    links = load_links(session, [row.entry])
+    payload = render(
         row.entry,
         status=row.status,
         version=row.version,
         created_at=material.created_at,
         updated_at=row.created_at,
-        links=load_links(session, [row.entry]),
+        links=links,
     )
+    return View(payload, entity_tag(material.id, row.version, row.status, row.content_hash, links))
 
 
-def public_view(session: Session, slug: str) -> dict[str, Any]:
+def public_view(session: Session, slug: str) -> View:
     """The published version of a material, whole, in one query plus its links (the
     anonymous detail request: Core rows, no ORM objects)."""
     row = session.execute(
         select(
+            Material.id,
             Material.created_at,
             MaterialVersion.entry,
             MaterialVersion.status,
             MaterialVersion.version,
             MaterialVersion.created_at,
+            MaterialVersion.content_hash,
         )
         .join(MaterialVersion, shown_version())
         .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
@@ -129,12 +164,14 @@ def public_view(session: Session, slug: str) -> dict[str, Any]:
             f"no published material has id {slug!r}; search /api/v1/materials for the ids "
             "that exist"
         )
-    created_at, entry, status, version, updated_at = row
-    return render(
+    material_id, created_at, entry, status, version, updated_at, content_hash = row
+    links = load_links(session, [entry])
+    payload = render(
         entry,
         status=status,
         version=version,
         created_at=created_at,
         updated_at=updated_at,
-        links=load_links(session, [entry]),
+        links=links,
     )
+    return View(payload, entity_tag(material_id, version, status, content_hash, links))

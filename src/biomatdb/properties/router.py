@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request, Response
 
 from biomatdb import catalogue
 from biomatdb.api.etag import json_with_etag
-from biomatdb.api.wire import WireModel, problem_responses
+from biomatdb.api.wire import problem_responses
 from biomatdb.errors import NotFound
+from biomatdb.properties.schemas import PropertyList, PropertyOut, Vocabularies
 from biomatdb.vocab import (
     Application,
     BiocompatibilityEndpoint,
@@ -23,21 +24,6 @@ from biomatdb.vocab import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
-
-
-class PropertyOut(WireModel):
-    key: str
-    name: str
-    category: str
-    canonical_unit: str
-    dimension: str
-    lower_bound: float | None
-    upper_bound: float | None
-    description: str
-
-
-class PropertyList(WireModel):
-    data: list[PropertyOut]
 
 
 def _out(p: catalogue.PropertyDefinition) -> PropertyOut:
@@ -70,19 +56,6 @@ def get_property(key: str, request: Request) -> Response:
     if definition is None:
         raise NotFound(f"no property {key!r}; the catalogue is at /api/v1/properties")
     return json_with_etag(request, _out(definition).model_dump(mode="json"))
-
-
-class Vocabularies(WireModel):
-    classes: list[str]
-    applications: list[str]
-    material_statuses: list[str]
-    qualifiers: list[str]
-    composition_bases: list[str]
-    organization_kinds: list[str]
-    jurisdictions: list[str]
-    regulatory_statuses: list[str]
-    biocompatibility_endpoints: list[str]
-    biocompatibility_results: list[str]
 
 
 @router.get("/vocabularies", response_model=Vocabularies)
