@@ -25,6 +25,7 @@ from biomatdb.materials.schemas import StatusChange
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
 from biomatdb.references.router import router as references_router
+from biomatdb.selection.router import router as selection_router
 from biomatdb.settings import get_settings
 
 DESCRIPTION = """
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         organizations_router,
         references_router,
         properties_router,
+        selection_router,
         service_router,
     ):
         app.include_router(router)

@@ -1,0 +1,2 @@
+"""Choosing between materials (contract section 6): compare side by side; rank, export
+and chart are to follow here."""
