@@ -271,12 +271,11 @@ def check_property_value(
             )
         )
         return None
-    fields = _interval_fields(value, path, problems)
-    if fields is None:
+    checked = _interval_fields(value, path, problems)
+    if checked is None:
         return None
-    low, high = units.canonical_interval(
-        value.unit, value.property, value.value, value.min, value.max
-    )
+    convert, fields = checked
+    low, high = units.canonical_interval(convert, value.value, value.min, value.max)
     low_path, high_path = (join(path, name) for name in fields)
     unit = definition.canonical_unit
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -312,9 +311,10 @@ def check_property_value(
 
 def _interval_fields(
     value: PropertyValueIn, path: str, problems: list[FieldProblem]
-) -> tuple[str, str] | None:
-    """The fields that hold the low and the high end (``value``, ``min``, ``max``), once
-    the value's shape and unit are valid; None after reporting what is not."""
+) -> tuple[units.Conversion, tuple[str, str]] | None:
+    """The conversion to the canonical unit and the fields that hold the low and the
+    high end (``value``, ``min``, ``max``), once the value's shape and unit are valid;
+    None after reporting what is not."""
     has_range = value.min is not None or value.max is not None
     if value.value is not None and has_range:
         problems.append(
@@ -329,18 +329,19 @@ def _interval_fields(
         )
         return None
     try:
-        units.conversion(value.unit, value.property)
+        convert = units.conversion(value.unit, value.property)
     except units.UnitError as exc:
         problems.append(FieldProblem(join(path, "unit"), str(exc)))
         return None
     if value.value is not None:
-        return "value", "value"
+        return convert, ("value", "value")
     if value.min is not None and value.max is not None and value.min > value.max:
         problems.append(
             FieldProblem(join(path, "min"), f"min ({value.min}) is greater than max ({value.max})")
         )
         return None
-    return ("min" if value.min is not None else "max"), ("max" if value.max is not None else "min")
+    low = "min" if value.min is not None else "max"
+    return convert, (low, "max" if value.max is not None else "min")
 
 
 def _unknown(path: str, kind: str, slug: str) -> FieldProblem:

@@ -44,7 +44,8 @@ CHILD_TABLES = (
 
 def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
     """The closed interval of a (validated) value in its property's canonical unit."""
-    return units.canonical_interval(value.unit, value.property, value.value, value.min, value.max)
+    convert = units.conversion(value.unit, value.property)
+    return units.canonical_interval(convert, value.value, value.min, value.max)
 
 
 class Target(NamedTuple):

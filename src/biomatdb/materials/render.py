@@ -115,9 +115,8 @@ def _properties(
     for value in entry.get("properties") or []:
         key = value["property"]
         given = value.get("value")
-        low, high = units.canonical_interval(
-            value["unit"], key, given, value.get("min"), value.get("max")
-        )
+        convert = units.conversion(value["unit"], key)
+        low, high = units.canonical_interval(convert, given, value.get("min"), value.get("max"))
         intervals.setdefault(key, []).append((low, high))
         properties.append(
             {

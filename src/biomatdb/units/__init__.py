@@ -128,24 +128,23 @@ def _dimension_text(unit: pint.Unit) -> str:
 
 
 def canonical_interval(
-    unit: str,
-    property_key: str,
+    convert: Conversion,
     value: float | None,
     minimum: float | None,
     maximum: float | None,
 ) -> tuple[float, float]:
-    """The closed interval ``[low, high]`` of a property value in its canonical unit.
+    """The closed interval ``[low, high]`` of a property value in its canonical unit
+    (``convert``: the value's unit to it, from :func:`conversion`).
 
     A single ``value`` is the interval [value, value]; a range with one bound given
     is that bound on both sides. The one place this rule lives (projection, detail
     rendering and validation all read it here).
     """
-    convert = conversion(unit, property_key).apply
     if value is not None:
-        low = high = convert(value)
+        low = high = convert.apply(value)
         return low, high
     given_min = minimum if minimum is not None else maximum
     given_max = maximum if maximum is not None else minimum
     if given_min is None or given_max is None:
-        raise UnitError(f"a value of {property_key} needs 'value', or 'min' and/or 'max'")
-    return convert(given_min), convert(given_max)
+        raise UnitError("a property value needs 'value', or 'min' and/or 'max'")
+    return convert.apply(given_min), convert.apply(given_max)
