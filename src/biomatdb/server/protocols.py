@@ -5,7 +5,8 @@ server writes itself answered as problem JSON."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import h11
 from uvicorn.config import Config
@@ -24,7 +25,56 @@ from biomatdb.server.guard import (
 )
 
 
-class HttpToolsServerProtocol(HttpToolsProtocol):
+class _Guarded:
+    """What both protocols add to uvicorn's: the guard and the head meter of a connection,
+    and feeding the parser in pieces that keep each request head within the limit.
+
+    A mixin placed before the uvicorn class, so ``super()`` reaches uvicorn's methods.
+    """
+
+    guard: Guard
+    meter: HeadMeter
+    transport: asyncio.Transport
+    server_state: ServerState
+    cycle: Any
+
+    def _start_guard(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.guard = Guard(loop, Limits.current())
+        self.meter = HeadMeter(self.guard.limits.max_header_bytes)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self.guard.attach(cast(asyncio.Transport, transport), self.server_state)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.detach()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _feed(self, data: bytes, head_pending: Callable[[], bool]) -> None:
+        """Hand ``data`` to the parser; while a head is pending (``head_pending()``), in
+        pieces that keep it within the limit, rejecting it once it is over."""
+        if self.guard.rejected:
+            return  # lingering after an error answer: drop, never buffer
+        while data and not self.guard.rejected and not self.transport.is_closing():
+            if self.transport.get_protocol() is not cast(Any, self):
+                return  # upgraded to WebSocket: uvicorn hands over the first read only
+            if head_pending():
+                self.guard.head_started = True
+                split = self.meter.split(data)
+                if split is None:
+                    self._reject(self.meter.problem())
+                    return
+                piece, data = split
+            else:
+                piece, data = data, b""
+            super().data_received(piece)  # type: ignore[misc]
+
+    def _reject(self, problem: Problem) -> None:
+        busy = self.cycle is not None and not self.cycle.response_complete
+        self.guard.reject(problem, busy=busy)
+
+
+class HttpToolsServerProtocol(_Guarded, HttpToolsProtocol):
     """uvicorn's httptools protocol with the head limit, the head timeout and problem JSON.
 
     httptools has no size limit and concatenates each header value piece by piece, so
@@ -39,42 +89,14 @@ class HttpToolsServerProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.guard = Guard(self.loop, Limits.current())
-        self.meter = HeadMeter(self.guard.limits.max_header_bytes)
+        self._start_guard(self.loop)
         #: Between ``on_headers_complete`` and ``on_message_complete`` bytes are body.
         self._in_head = True
         #: The parser has seen the first byte of a request whose head is not complete.
         self._message_begun = False
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.guard.attach(transport, self.server_state)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.detach()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
-        """Feed the parser in pieces that keep each head within the limit."""
-        if self.guard.rejected:
-            return  # lingering after an error answer: drop, never buffer
-        while data and not self.guard.rejected and not self.transport.is_closing():
-            if self.transport.get_protocol() is not self:
-                return  # upgraded to WebSocket: uvicorn hands over the first read only
-            if self._in_head:
-                self.guard.head_started = True
-                split = self.meter.split(data)
-                if split is None:
-                    self._reject(self.meter.problem())
-                    return
-                piece, data = split
-            else:
-                piece, data = data, b""
-            super().data_received(piece)
-
-    def _reject(self, problem: Problem) -> None:
-        busy = self.cycle is not None and not self.cycle.response_complete
-        self.guard.reject(problem, busy=busy)
+        self._feed(data, lambda: self._in_head)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's plain-text 400 for whatever httptools rejects, as problem JSON."""
@@ -129,7 +151,7 @@ class _Connection(h11.Connection):
             raise
 
 
-class H11ServerProtocol(H11Protocol):
+class H11ServerProtocol(_Guarded, H11Protocol):
     """uvicorn's h11 protocol with the head limit, the head timeout and problem JSON.
 
     h11's own limit (``max_incomplete_event_size``) only applies while a head is
@@ -147,45 +169,19 @@ class H11ServerProtocol(H11Protocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.guard = Guard(self.loop, Limits.current())
-        self.meter = HeadMeter(self.guard.limits.max_header_bytes)
+        self._start_guard(self.loop)
         self.conn = _Connection(
             h11.SERVER, max_incomplete_event_size=self.guard.limits.max_header_bytes
         )
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.guard.attach(transport, self.server_state)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.detach()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
-        """Feed h11 in pieces that keep each head within the limit."""
-        if self.guard.rejected:
-            return  # lingering after an error answer: drop, never buffer
-        while data and not self.guard.rejected and not self.transport.is_closing():
-            if self.conn.their_state is h11.IDLE:
-                self.guard.head_started = True
-                split = self.meter.split(data)
-                if split is None:
-                    self._reject(self.meter.problem())
-                    return
-                piece, data = split
-            else:
-                piece, data = data, b""
-            super().data_received(piece)
+        self._feed(data, lambda: self.conn.their_state is h11.IDLE)
 
     def handle_events(self) -> None:
         super().handle_events()
         if self.conn.their_state is not h11.IDLE:  # the head is complete (or failed)
             self.guard.cancel_head_timer()
             self.meter.restart()
-
-    def _reject(self, problem: Problem) -> None:
-        busy = self.cycle is not None and not self.cycle.response_complete
-        self.guard.reject(problem, busy=busy)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's plain-text 400 for whatever h11 rejects, as problem JSON."""
