@@ -17,7 +17,8 @@ from biomatdb.organizations.schemas import (
     organization_out,
 )
 from biomatdb.references.schemas import reference_out
-from biomatdb.vocab import MaterialStatus, OrganizationKind, country_code, values
+from biomatdb.search.filters import country_code
+from biomatdb.vocab import MaterialStatus, OrganizationKind, values
 
 
 def _visible(public_only: bool) -> list[ColumnElement[bool]]:
@@ -39,15 +40,7 @@ def list_organizations(
     problems: list[FieldProblem] = []
     where = _visible(public_only)
     if country is not None:
-        code = country_code(country)
-        if code is None:
-            problems.append(
-                FieldProblem(
-                    "country",
-                    f"{country!r} is not an ISO 3166-1 alpha-2 country code (e.g. IT, JP, US)",
-                )
-            )
-        where.append(Organization.country == code)
+        where.append(Organization.country == country_code(country, problems))
     if kind is not None:
         if kind not in values(OrganizationKind):
             problems.append(

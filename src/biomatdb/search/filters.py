@@ -17,10 +17,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
-import pycountry
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from biomatdb import vocab
 from biomatdb.errors import FieldProblem
 from biomatdb.models import (
     Material,
@@ -127,11 +127,30 @@ class FullText(Filter[list[str]]):
         return {"q": value or []}
 
 
+class _VocabularyFilter(Filter[list[str]]):
+    """A repeatable parameter whose terms come from a controlled vocabulary (OR)."""
+
+    #: The parameter, its vocabulary and its key in the fingerprint payload.
+    parameter: ClassVar[str]
+    vocabulary: ClassVar[list[str]]
+    fingerprint_key: ClassVar[str]
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
+        given = raw.get(self.parameter) or []
+        return _vocabulary(self.parameter, given, self.vocabulary, problems) or None
+
+    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
+        return {self.fingerprint_key: sorted(value or [])}
+
+
 @FILTERS.register
-class ClassFilter(Filter[list[str]]):
+class ClassFilter(_VocabularyFilter):
     """``class``, repeatable (OR)."""
 
     name = "classes"
+    parameter = "class"
+    vocabulary = values(MaterialClass)
+    fingerprint_key = "class"
     parameters = (
         Parameter(
             "class",
@@ -142,23 +161,19 @@ class ClassFilter(Filter[list[str]]):
         ),
     )
 
-    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
-        given = raw.get("class") or []
-        return _vocabulary("class", given, values(MaterialClass), problems) or None
-
     def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
         if value:
             yield Material.material_class.in_(value)
 
-    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
-        return {"class": sorted(value or [])}
-
 
 @FILTERS.register
-class ApplicationFilter(Filter[list[str]]):
+class ApplicationFilter(_VocabularyFilter):
     """``application``, repeatable (OR)."""
 
     name = "applications"
+    parameter = "application"
+    vocabulary = values(Application)
+    fingerprint_key = "app"
     parameters = (
         Parameter(
             "application",
@@ -170,10 +185,6 @@ class ApplicationFilter(Filter[list[str]]):
         ),
     )
 
-    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
-        given = raw.get("application") or []
-        return _vocabulary("application", given, values(Application), problems) or None
-
     def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
         if value:
             yield Material.id.in_(
@@ -181,9 +192,6 @@ class ApplicationFilter(Filter[list[str]]):
                     MaterialApplication.application.in_(value)
                 )
             )
-
-    def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
-        return {"app": sorted(value or [])}
 
 
 @FILTERS.register
@@ -329,16 +337,16 @@ class RegulatoryFilter(Filter[list[tuple[str, str | None]]]):
 
 
 def country_code(code: str, problems: list[FieldProblem]) -> str | None:
-    """An ISO 3166-1 alpha-2 code, upper case; else a problem at ``country``."""
-    upper = code.strip().upper()
-    if len(upper) == 2 and upper.isalpha() and pycountry.countries.get(alpha_2=upper):
-        return upper
-    problems.append(
-        FieldProblem(
-            "country", f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. IT, JP, US)"
+    """An ISO 3166-1 alpha-2 code, upper case; else a problem at ``country`` (the
+    organizations listing validates its ``country`` with this too)."""
+    found = vocab.country_code(code)
+    if found is None:
+        problems.append(
+            FieldProblem(
+                "country", f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. IT, JP, US)"
+            )
         )
-    )
-    return None
+    return found
 
 
 class Offered(NamedTuple):

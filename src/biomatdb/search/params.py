@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from biomatdb.kit.keyset import DEFAULT_LIMIT, MAX_LIMIT
 from biomatdb.search.facets import FACETS as _FACET_REGISTRY
-from biomatdb.search.filters import country_code
 from biomatdb.search.query import MAX_TERMS, SearchQuery, build
 from biomatdb.search.ranges import BOUND_TOLERANCE, PropertyRange, parse_property_range
 from biomatdb.search.sorts import Sort, spellings
@@ -29,8 +28,6 @@ __all__ = [
 
 FACETS = _FACET_REGISTRY.names()
 SORTS = spellings()
-#: The organizations listing validates its ``country`` the same way.
-_country = country_code
 
 
 def parse_search(
