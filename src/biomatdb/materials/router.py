@@ -167,18 +167,7 @@ async def replace_material(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Replace a material's latest version; needs If-Match with its current ETag."""
-    raw = await read_json(request, accept=(JSON,), limit=get_settings().max_body_bytes)
-    return await in_write_slot(
-        request,
-        _change_latest,
-        request,
-        session,
-        material_id,
-        if_match,
-        curation.replace,
-        raw,
-        principal,
-    )
+    return await _change(request, session, principal, material_id, if_match, curation.replace)
 
 
 @router.patch(
@@ -196,17 +185,25 @@ async def patch_material(
 ) -> Response:
     """Change fields of a material's latest version with a JSON merge patch (RFC 7396);
     needs If-Match with its current ETag."""
-    raw = await read_json(request, accept=(MERGE_PATCH, JSON), limit=get_settings().max_body_bytes)
+    return await _change(
+        request, session, principal, material_id, if_match, curation.patch, MERGE_PATCH
+    )
+
+
+async def _change(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    material_id: str,
+    if_match: str | None,
+    change: Callable[[Session, Material, Any, Principal], Material],
+    *media_types: str,
+) -> Response:
+    """Read the body (JSON, or one of ``media_types``), then apply ``change`` to the
+    latest version under If-Match, in a write slot."""
+    raw = await read_json(request, accept=(*media_types, JSON), limit=get_settings().max_body_bytes)
     return await in_write_slot(
-        request,
-        _change_latest,
-        request,
-        session,
-        material_id,
-        if_match,
-        curation.patch,
-        raw,
-        principal,
+        request, _change_latest, request, session, material_id, if_match, change, raw, principal
     )
 
 

@@ -63,18 +63,7 @@ def page_extras(
             .order_by(MaterialApplication.material_id, MaterialApplication.position)
         ):
             applications[mid].append(application)
-        for row in session.execute(
-            select(
-                PropertySummary.material_id,
-                PropertySummary.property_key,
-                PropertySummary.canonical_min,
-                PropertySummary.canonical_max,
-                PropertySummary.typical,
-                PropertySummary.value_count,
-            )
-            .where(PropertySummary.material_id.in_(ids))
-            .order_by(PropertySummary.material_id, PropertySummary.property_key)
-        ):
+        for row in summary_rows(session, ids):
             summaries[row[0]].append(row[1:])
     return applications, summaries
 
@@ -90,3 +79,23 @@ def facets(
     """Counts of matching materials per value of each requested facet."""
     matching = select(Material.id).where(*where).scalar_subquery()
     return {name: FACETS[name].count(session, where, matching) for name in names}
+
+
+def summary_rows(session: Session, ids: list[int], keys: list[str] | None = None) -> Any:
+    """``(material id, property key, min, max, typical, count)`` of the materials' property
+    summaries (only ``keys``, when given), by material and key: one query."""
+    stmt = (
+        select(
+            PropertySummary.material_id,
+            PropertySummary.property_key,
+            PropertySummary.canonical_min,
+            PropertySummary.canonical_max,
+            PropertySummary.typical,
+            PropertySummary.value_count,
+        )
+        .where(PropertySummary.material_id.in_(ids))
+        .order_by(PropertySummary.material_id, PropertySummary.property_key)
+    )
+    if keys is not None:
+        stmt = stmt.where(PropertySummary.property_key.in_(keys))
+    return session.execute(stmt)

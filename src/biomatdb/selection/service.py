@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
-from biomatdb.models import Material, PropertySummary
+from biomatdb.models import Material
+from biomatdb.search.repository import summary_rows
 from biomatdb.selection.schemas import (
     ComparedMaterial,
     ComparedProperty,
@@ -66,18 +67,8 @@ def compare(session: Session, ids: list[str], keys: list[str] | None) -> Compari
             errors=[FieldProblem("ids", f"unknown or unpublished material {m!r}") for m in missing],
         )
     slug_of = {found[slug][0]: slug for slug in ids}
-    summaries = select(
-        PropertySummary.material_id,
-        PropertySummary.property_key,
-        PropertySummary.canonical_min,
-        PropertySummary.canonical_max,
-        PropertySummary.typical,
-        PropertySummary.value_count,
-    ).where(PropertySummary.material_id.in_(list(slug_of)))
-    if keys is not None:
-        summaries = summaries.where(PropertySummary.property_key.in_(keys))
     table: dict[str, dict[str, ComparedValue]] = {}
-    for mid, key, low, high, typical, count in session.execute(summaries):
+    for mid, key, low, high, typical, count in summary_rows(session, list(slug_of), keys):
         table.setdefault(key, {})[slug_of[mid]] = ComparedValue(
             min=low, max=high, typical=typical, count=count
         )
