@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from biomatdb import settings as settings_module
 from biomatdb.api import links
 from biomatdb.db import begin_write, make_engine, overload_kind, start_budget
-from biomatdb.search import params
 from biomatdb.search.params import parse_search
 from tests.conftest import auth, client_for
 from tests.helpers import problem_of, search_ids
@@ -80,25 +79,13 @@ def bounded_engine(database_url: str) -> Iterator[Engine]:
 
 
 def bounded_client(engine: Engine) -> TestClient:
-    """The API as served: a session per request from ``engine``, committed or rolled back."""
-    from biomatdb.api.deps import get_session
+    """The API as served (a session per request, committed or rolled back), on ``engine``."""
+    from biomatdb.api.deps import get_session, session_dependency
     from biomatdb.app import create_app
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
-
-    def session_per_request() -> Iterator[Session]:
-        session = factory()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
     app = create_app()
-    app.dependency_overrides[get_session] = session_per_request
+    app.dependency_overrides[get_session] = session_dependency(lambda: factory)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -431,12 +418,10 @@ def test_queued_writers_wait_without_a_thread_and_give_up(
     configured(lock_timeout_seconds="0.2")
     app: Any = client.app
     app.state.write_gate = anyio.Semaphore(2)
-    holders: list[Any] = []
 
     async def take_every_slot() -> None:
         for _ in range(2):
             await app.state.write_gate.acquire()
-            holders.append(1)
 
     client.portal.call(take_every_slot)  # type: ignore[union-attr]
     response = client.post(
@@ -576,8 +561,3 @@ def test_a_utf8_charset_is_accepted(client: TestClient, keys: dict[str, str]) ->
         headers={**auth(keys["editor"]), "Content-Type": 'application/json; charset="UTF-8"'},
     )
     assert response.status_code == 200, response.text
-
-
-def test_limits_are_in_the_settings() -> None:
-    """The caps are constants in code; the settings carry the ones operators tune."""
-    assert params.MAX_TERMS == {"prop": 20, "regulatory": 20, "class": 20, "application": 50}

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
     # --- limits that keep one request from holding the service (docs/security.md) ---
-    #: Longest a single SQL statement of a request may run, in seconds (0: no limit);
+    #: Database time one request may use, in all its statements, in seconds (0: no limit);
     #: over it the request is a 503. The CLI (imports, exports) runs without it.
     query_timeout_seconds: float = Field(5.0, ge=0)
     #: Longest a write waits for the write lock, in seconds; then a 503 with Retry-After.

@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.db import begin_write, get_sessionmaker, start_budget
@@ -20,26 +20,37 @@ from biomatdb.settings import get_settings
 WRITE_SLOTS = 2
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """One session per request: commit on success, roll back on error.
+def session_dependency(
+    factory: Callable[[], sessionmaker[Session]],
+) -> Callable[[], AsyncIterator[Session]]:
+    """A request dependency: one session per request from ``factory()``, committed on
+    success, rolled back on error, after starting the request's database budget.
 
     Asynchronous on purpose: creating a session does no I/O, and ending a read
     transaction is a few microseconds, so this runs on the event loop instead of
     costing the request two trips through the thread pool. Writes commit earlier,
     in :func:`run_write`.
     """
-    # The request's database time starts now: every statement it runs, in any
-    # worker thread, must end within BIOMATDB_QUERY_TIMEOUT_SECONDS of this.
-    start_budget(get_settings().query_timeout_seconds)
-    session = get_sessionmaker(bounded=True)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+
+    async def session_per_request() -> AsyncIterator[Session]:
+        # The request's database time starts now: every statement it runs, in any
+        # worker thread, must end within BIOMATDB_QUERY_TIMEOUT_SECONDS of this.
+        start_budget(get_settings().query_timeout_seconds)
+        session = factory()()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    return session_per_request
+
+
+#: The API's sessions: the bounded engine (query and lock timeouts of the settings).
+get_session = session_dependency(lambda: get_sessionmaker(bounded=True))
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -16,8 +16,3 @@ def json_hash(document: Any) -> str:
 def bytes_etag(body: bytes) -> str:
     """A strong entity tag for a representation: a hash of its bytes, quoted."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def json_etag(payload: Any) -> str:
-    """The entity tag of ``payload`` served as JSON (what the API's answer carries)."""
-    return bytes_etag(orjson.dumps(payload))
