@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from biomatdb.errors import ServiceUnavailable
+from biomatdb.errors import QueryTimeout, WriteBusy
 from biomatdb.settings import get_settings, normalize_database_url
 
 WRITE_OPTION = "biomatdb_write"
@@ -98,13 +98,7 @@ def _bound_statement(conn: Any, cursor: Any, *_args: Any) -> None:
     deadline = _request_deadline.get()
     remaining = timeout if deadline is None else min(timeout, deadline - now)
     if remaining <= 0.001:
-        raise ServiceUnavailable(
-            f"the request used its {timeout:g} s of database time and was stopped; "
-            "narrow the search (fewer terms, a more selective filter), split the import, or "
-            "retry later",
-            type_slug="query-timeout",
-            retry_after=5,
-        )
+        raise QueryTimeout(timeout)
     sqlite_deadline = conn.info.get("deadline")
     if sqlite_deadline is not None:
         sqlite_deadline[0] = now + remaining
@@ -234,12 +228,7 @@ def begin_write(session: Session) -> None:
             if overload_kind(exc) is None:
                 raise
             # Waiting for the lock is never a slow query, whichever timeout fired first.
-            raise ServiceUnavailable(
-                "another write is in progress and this one waited too long for it; "
-                "nothing was written, retry shortly",
-                type_slug="write-busy",
-                retry_after=2,
-            ) from exc
+            raise WriteBusy(lock_timeout) from exc
 
 
 @contextmanager

@@ -128,3 +128,29 @@ class ServiceUnavailable(BiomatdbError):
     def __init__(self, detail: str, *, type_slug: str, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.type_slug = type_slug
+
+
+class QueryTimeout(ServiceUnavailable):
+    """The request used up its database time (``BIOMATDB_QUERY_TIMEOUT_SECONDS``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the request used its {seconds:g} s of database time and was stopped; "
+            "narrow the search (fewer terms, a more selective filter), split the import, "
+            "or retry later",
+            type_slug="query-timeout",
+            retry_after=5,
+        )
+
+
+class WriteBusy(ServiceUnavailable):
+    """A write waited longer than ``BIOMATDB_LOCK_TIMEOUT_SECONDS`` for its turn."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        waited = f"longer than {seconds:g} s" if seconds else "too long"
+        super().__init__(
+            f"other writes are in progress and this one waited {waited} for its turn; "
+            "nothing was written, retry shortly",
+            type_slug="write-busy",
+            retry_after=2,
+        )

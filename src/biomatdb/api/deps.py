@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from biomatdb.db import begin_write, get_sessionmaker, start_budget
-from biomatdb.errors import ServiceUnavailable
+from biomatdb.errors import WriteBusy
 from biomatdb.settings import get_settings
 
 #: Writes of one process that may hold a worker thread at once. Writers are
@@ -91,12 +91,7 @@ async def in_write_slot(request: Request, work: Callable[..., T], *args: Any) ->
     with anyio.move_on_after(timeout or None) as waiting:
         await gate.acquire()
     if waiting.cancelled_caught:
-        raise ServiceUnavailable(
-            f"other writes are queued and this one waited longer than {timeout:g} s; "
-            "nothing was written, retry shortly",
-            type_slug="write-busy",
-            retry_after=2,
-        )
+        raise WriteBusy(timeout)
     try:
         return await run_in_threadpool(work, *args)
     finally:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biomatdb.db import overload_kind
-from biomatdb.errors import BiomatdbError, ServiceUnavailable
+from biomatdb.errors import BiomatdbError, QueryTimeout, ServiceUnavailable, WriteBusy
 from biomatdb.kit.paths import join
 from biomatdb.settings import get_settings
 
@@ -172,18 +172,7 @@ def database_limit(exc: BaseException) -> ServiceUnavailable | None:
     kind = overload_kind(exc)
     settings = get_settings()
     if kind == "timeout":
-        return ServiceUnavailable(
-            f"the request ran longer than {settings.query_timeout_seconds:g} s in the database "
-            "and was stopped; narrow the search (fewer terms, a more selective filter), split "
-            "the import, or retry later",
-            type_slug="query-timeout",
-            retry_after=5,
-        )
+        return QueryTimeout(settings.query_timeout_seconds)
     if kind == "busy":
-        return ServiceUnavailable(
-            "another write is in progress and this one waited longer than "
-            f"{settings.lock_timeout_seconds:g} s for it; nothing was written, retry shortly",
-            type_slug="write-busy",
-            retry_after=2,
-        )
+        return WriteBusy(settings.lock_timeout_seconds)
     return None
