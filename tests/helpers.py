@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from biomatdb.search.params import SearchQuery, parse_search
+
 PROBLEM = "application/problem+json"
 
 
@@ -29,3 +31,25 @@ def search_ids(client: TestClient, query: str, *, whole: bool = False) -> list[s
     if whole:
         assert body["meta"]["total"] == len(body["data"])
     return [item["id"] for item in body["data"]]
+
+
+#: Every keyword of ``parse_search`` at its "not given" value.
+NO_PARAMETERS: dict[str, Any] = {
+    "q": None,
+    "classes": [],
+    "applications": [],
+    "degradable": None,
+    "props": [],
+    "regulatory": [],
+    "supplier": None,
+    "country": None,
+    "sort": None,
+    "limit": 20,
+    "facets": None,
+}
+
+
+def search_query(**given: Any) -> SearchQuery:
+    """The validated search of ``given`` parameters (``parse_search`` keywords), the rest
+    not given: what a cursor's fingerprint is computed from."""
+    return parse_search(**{**NO_PARAMETERS, **given})

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from biomatdb import settings as settings_module
 from biomatdb.api import links
 from biomatdb.db import begin_write, make_engine, overload_kind, start_budget
-from biomatdb.search.params import parse_search
 from tests.conftest import auth, client_for
-from tests.helpers import problem_of, search_ids
+from tests.helpers import problem_of, search_ids, search_query
 
 MATERIALS = "/api/v1/materials"
 
@@ -440,19 +439,7 @@ def _cursor(payload: dict[str, Any]) -> str:
 
 
 def test_a_cursor_with_an_empty_keyset_is_a_400(client: TestClient) -> None:
-    query = parse_search(
-        q=None,
-        classes=[],
-        applications=[],
-        degradable=None,
-        props=[],
-        regulatory=[],
-        supplier=None,
-        country=None,
-        sort="prop:youngs_modulus",
-        limit=20,
-        facets=None,
-    )
+    query = search_query(sort="prop:youngs_modulus")
     forged = _cursor({"v": 1, "f": query.fingerprint(), "k": []})
     body = problem_of(client.get(f"{MATERIALS}?sort=prop:youngs_modulus&cursor={forged}"), 400)
     assert body["errors"][0]["path"] == "cursor"

@@ -51,8 +51,9 @@ from biomatdb.api.deps import get_session
 from biomatdb.api.wire import Problem
 from biomatdb.app import create_app
 from biomatdb.kit import cursor as cursors
-from biomatdb.search.params import FACETS, parse_search
+from biomatdb.search.params import FACETS
 from biomatdb.vocab import Application, Jurisdiction, MaterialClass, RegulatoryStatus, values
+from tests.helpers import search_query
 
 # Property-based over the whole read API: `make test` and CI run it, `make test-fast` not.
 pytestmark = pytest.mark.slow
@@ -688,19 +689,7 @@ def test_raw_query_strings(client: TestClient, query: str) -> None:
 
 
 def materials_fingerprint(sort: str | None) -> str:
-    query = parse_search(
-        q=None,
-        classes=[],
-        applications=[],
-        degradable=None,
-        props=[],
-        regulatory=[],
-        supplier=None,
-        country=None,
-        sort=sort,
-        limit=20,
-        facets=None,
-    )
+    query = search_query(sort=sort)
     return query.fingerprint()
 
 

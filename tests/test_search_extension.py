@@ -8,22 +8,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from biomatdb.search.params import parse_search
 from biomatdb.search.request import SearchRequest, search_endpoint
-
-NO_PARAMETERS: dict[str, Any] = {
-    "q": None,
-    "classes": [],
-    "applications": [],
-    "degradable": None,
-    "props": [],
-    "regulatory": [],
-    "supplier": None,
-    "country": None,
-    "sort": None,
-    "limit": 20,
-    "facets": None,
-}
+from tests.helpers import search_query
 
 #: Computed on the code before the registries: cursors issued then must keep working.
 PINNED_FINGERPRINTS = [
@@ -53,7 +39,7 @@ PINNED_FINGERPRINTS = [
 def test_fingerprints_are_those_of_earlier_releases(
     given: dict[str, Any], fingerprint: str
 ) -> None:
-    assert parse_search(**{**NO_PARAMETERS, **given}).fingerprint() == fingerprint
+    assert search_query(**given).fingerprint() == fingerprint
 
 
 # --- one query model: a URL query and a JSON object give the same search -------------------
@@ -310,7 +296,7 @@ def test_a_new_filter_sort_and_facet_are_one_class_each(
             return {subclass: n for subclass, n in rows if subclass is not None}
 
     for given, fingerprint in PINNED_FINGERPRINTS:
-        assert parse_search(**{**NO_PARAMETERS, **given}).fingerprint() == fingerprint
+        assert search_query(**given).fingerprint() == fingerprint
     query = queries.build({"subclass": "protein", "sort": "-id", "limit": 1, "facets": "subclass"})
     items, total, cursor, facets = service.search(session, query, after=None)
     assert ([i["id"] for i in items], total) == (["fx-silk"], 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -85,13 +86,9 @@ async def import_bundle(
 
     report, to_write = await run_in_threadpool(check)
     if to_write is not None:
-        ready = to_write
-
-        def write() -> ImportReport:
-            return write_documents(
-                session, ready, actor=principal.name, may_change_shared=may_change
-            )
-
+        write = partial(
+            write_documents, session, to_write, actor=principal.name, may_change_shared=may_change
+        )
         report = await in_write_slot(request, run_write, session, write)
     if not report.ok:
         return problem(
