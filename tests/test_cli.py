@@ -74,3 +74,66 @@ def test_import_report_and_exit_codes(cli_database: str, tmp_path: Path) -> None
     assert run("export", "--out", str(out_file))[0] == 0
     exported = json.loads(out_file.read_text())
     assert len(exported["materials"]) == 12
+
+
+def test_export_formats_take_the_search_filters_as_options(
+    cli_database: str, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    assert run("import", str(SEARCH_BUNDLE))[0] == 0
+    code, out, _ = run("export", "--format", "csv", "--class", "metal", "--class", "ceramic")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert sorted(r["id"] for r in rows) == [
+        "fx-alumina",
+        "fx-ha",
+        "fx-mg",
+        "fx-steel",
+        "fx-ti-alloy",
+    ]
+    code, out, _ = run(
+        "export", "--format", "ndjson", "--prop", "youngs_modulus:..50:GPa", "--sort", "name"
+    )
+    assert code == 0
+    items = [json.loads(line) for line in out.splitlines()]
+    assert sorted(i["id"] for i in items) == [
+        "fx-bioglass",
+        "fx-cfr",
+        "fx-collagen",
+        "fx-ha",
+        "fx-mg",
+        "fx-peek",
+        "fx-plga",
+        "fx-silk",
+    ]
+    names = [i["name"].lower() for i in items]
+    assert names == sorted(names)
+    code, out, _ = run(
+        "export", "--format", "values-csv", "--q", "steel", "--units", "youngs_modulus:MPa"
+    )
+    assert code == 0
+    values = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert [(v["property"], v["canonical_unit"]) for v in values] == [
+        ("density", "g/cm^3"),
+        ("tensile_strength", "MPa"),
+        ("youngs_modulus", "MPa"),
+    ]
+    bundle_file = tmp_path / "metals.json"
+    assert run("export", "--class", "metal", "--out", str(bundle_file))[0] == 0
+    bundle = json.loads(bundle_file.read_text())
+    assert sorted(m["id"] for m in bundle["materials"]) == ["fx-mg", "fx-steel", "fx-ti-alloy"]
+    assert [r["id"] for r in bundle["references"]] == ["fx-ref-a", "fx-ref-b"]
+
+
+def test_export_option_errors_name_the_option(cli_database: str) -> None:
+    code, _, err = run("export", "--format", "csv", "--prop", "youngs_modulus:x")
+    assert code == 2
+    assert err.startswith("--prop[0]: malformed range")
+    code, _, err = run("export", "--format", "xlsx")
+    assert code == 2
+    assert "bundle, csv, ndjson, values-csv" in err
+    code, _, err = run("export", "--format", "csv", "--units", "density:GPa")
+    assert code == 2
+    assert err.startswith("--units:")

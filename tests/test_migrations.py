@@ -79,3 +79,27 @@ def test_relationships_never_lazy_load() -> None:
     for mapper in Base.registry.mappers:
         for relationship in mapper.relationships:
             assert relationship.lazy == "raise", f"{mapper.class_.__name__}.{relationship.key}"
+
+
+def test_summary_digits_of_existing_rows_are_filled_as_the_importer_writes_them(
+    databases: DatabaseFactory,
+) -> None:
+    """Revision 0004 fills ``digits`` of summaries written before it existed with the
+    rule the importer applies to new ones (units.derived_digits)."""
+    from biomatdb.models import PropertySummary
+
+    url = databases.with_fixture()
+    engine = make_engine(url)
+    query = select(
+        PropertySummary.material_id, PropertySummary.property_key, PropertySummary.digits
+    ).order_by(PropertySummary.material_id, PropertySummary.property_key)
+    try:
+        with engine.connect() as connection:
+            written = connection.execute(query).all()
+        assert {digits for *_, digits in written} >= {3, 5}  # e.g. 110 GPa; 113.75 ...
+        migrations.downgrade(url, "0003")
+        migrations.upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(query).all() == written
+    finally:
+        engine.dispose()

@@ -78,6 +78,8 @@ READ_OPERATIONS = {
     "/api/v1/properties/{key}",
     "/api/v1/vocabularies",
     "/api/v1/compare",
+    "/api/v1/charts/ashby",
+    "/api/v1/values",
     "/problems/{problem_type}",
     # Need a key: fuzzed anonymously they answer 401 problems (writes: tests/test_curation*).
     "/api/v1/materials/{material_id}/history",

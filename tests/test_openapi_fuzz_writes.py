@@ -62,6 +62,7 @@ WRITE_OPERATIONS = {
     ("PATCH", "/api/v1/materials/{material_id}"),
     ("POST", "/api/v1/materials/{material_id}/status"),
     ("POST", "/api/v1/imports"),
+    ("POST", "/api/v1/rank"),
 }
 
 

@@ -264,9 +264,11 @@ def test_summary_in_canonical_units(client: TestClient) -> None:
     assert set(summary) == {"youngs_modulus", "tensile_strength", "density"}
     modulus = summary["youngs_modulus"]
     assert modulus["unit"] == "GPa"
+    # 110 GPa and 16,000 ksi (110.316116691 GPa, stored so for filters), shown to
+    # the 3 significant digits of the most precise source.
     assert modulus["min"] == 110
-    assert modulus["max"] == pytest.approx(110.316116691)
-    assert modulus["typical"] == pytest.approx((110 + 110.316116691) / 2)
+    assert modulus["max"] == 110
+    assert modulus["typical"] == 110
     assert modulus["count"] == 2
     assert summary["density"] == {
         "min": 4.43,

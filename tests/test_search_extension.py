@@ -196,6 +196,8 @@ def test_parameters_and_their_documentation_come_from_the_registries(client: Any
         "limit",
         "cursor",
         "facets",
+        "units",
+        "format",
     ]
     for name, cap in MAX_TERMS.items():
         assert documented[name]["schema"]["maxItems"] == cap

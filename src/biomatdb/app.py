@@ -18,6 +18,7 @@ from biomatdb.api.middleware import RefuseNul, SecurityHeaders
 from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
+from biomatdb.charts.router import router as charts_router
 from biomatdb.errors import NotFound
 from biomatdb.exchange.router import router as exchange_router
 from biomatdb.materials.router import router as materials_router
@@ -26,7 +27,9 @@ from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
 from biomatdb.references.router import router as references_router
 from biomatdb.selection.router import router as selection_router
+from biomatdb.selection.schemas import RankIn
 from biomatdb.settings import get_settings
+from biomatdb.values.router import router as values_router
 
 DESCRIPTION = """
 biomatdb is an open, curated database of biomaterials: what they are made of,
@@ -83,6 +86,8 @@ def create_app() -> FastAPI:
         references_router,
         properties_router,
         selection_router,
+        charts_router,
+        values_router,
         service_router,
     ):
         app.include_router(router)
@@ -151,7 +156,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         }
     }
     components.update(bundle_components())
-    status_change = StatusChange.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(status_change.pop("$defs", {}))
-    components["StatusChange"] = status_change
+    for model in (StatusChange, RankIn):  # request bodies read by hand (see openapi_extra)
+        body = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components[model.__name__] = body
     return schema

@@ -176,3 +176,25 @@ CANONICAL_UNITS: dict[str, str] = {p.key: p.canonical_unit for p in CATALOGUE}
 def get(key: str) -> PropertyDefinition | None:
     """The catalogue entry for ``key``, or ``None`` when there is none."""
     return BY_KEY.get(key)
+
+
+def keys_of(text: str | None, *, path: str = "properties") -> list[str] | None:
+    """The property keys of a comma list (``k1,k2``) in catalogue order, each once
+    (None: no list given); a 400 naming every unknown key."""
+    from biomatdb.errors import FieldProblem, InvalidParameter
+
+    if text is None:
+        return None
+    wanted = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(key for key in wanted if get(key) is None)
+    if unknown:
+        problems = [
+            FieldProblem(
+                path, f"unknown property {key[:64]!r}; see /api/v1/properties for the catalogue"
+            )
+            for key in unknown
+        ]
+        raise InvalidParameter(
+            "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
+        )
+    return [p.key for p in CATALOGUE if p.key in wanted]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
+import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -198,24 +201,126 @@ def seed(
     _run_import(files, dry_run=dry_run, as_json=False)
 
 
-@app.command("export")
+EXPORT_FORMATS = ("bundle", "csv", "ndjson", "values-csv")
+
+
+def _filter_options() -> list[inspect.Parameter]:
+    """A ``--NAME`` option per search filter parameter (repeatable ones repeat), built
+    from the registries like the API's query parameters."""
+    from biomatdb.search.request import FILTER_PARAMETERS, PARAMETERS
+
+    options = []
+    for parameter in PARAMETERS:
+        if parameter.name not in FILTER_PARAMETERS:
+            continue
+        repeatable = typing.get_origin(parameter.annotation) is list
+        kind: Any = list[str] | None if repeatable else str | None
+        help_text = parameter.doc.replace("{max_terms}", str(parameter.max_terms))
+        option = typer.Option(f"--{parameter.name}", help=help_text, show_default=False)
+        options.append(
+            inspect.Parameter(
+                f"filter_{parameter.identifier}",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[kind, option],
+            )
+        )
+    return options
+
+
 def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="file to write (default: stdout)")
     ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="bundle (JSON, importable), csv (one row per material), ndjson (one "
+            "search item per line) or values-csv (one row per property value)",
+        ),
+    ] = "bundle",
+    sort: Annotated[
+        str | None, typer.Option(help="order of csv and ndjson rows (as the API's sort)")
+    ] = None,
+    units: Annotated[
+        str | None, typer.Option(help="KEY:UNIT pairs, e.g. youngs_modulus:kPa (csv, ndjson)")
+    ] = None,
+    **filters: Any,
 ) -> None:
-    """Write the whole published database as one bundle."""
+    """Write the published materials (all, or those the filter options match) as a
+    bundle, CSV, NDJSON or a CSV of property values."""
     from biomatdb.db import session_scope
-    from biomatdb.exchange.exporter import export_bundle
+    from biomatdb.errors import BiomatdbError
 
-    with session_scope() as session:
-        bundle = export_bundle(session)
-    text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+    if format_ not in EXPORT_FORMATS:
+        typer.echo(f"--format: choose one of {', '.join(EXPORT_FORMATS)}", err=True)
+        raise typer.Exit(code=2)
+    given = {name.removeprefix("filter_"): value for name, value in filters.items()}
+    try:
+        with session_scope() as session:
+            chunks = _export_chunks(session, format_, given, sort, units)
+            _write(chunks, out)
+    except BiomatdbError as exc:
+        for problem in exc.errors or []:
+            typer.echo(f"--{problem.path}: {problem.message}", err=True)
+        if not exc.errors:
+            typer.echo(exc.detail, err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _export_chunks(
+    session: Any, format_: str, given: dict[str, Any], sort: str | None, units: str | None
+) -> Iterator[bytes]:
+    """The export as byte chunks (validated before the first chunk)."""
+    from biomatdb.exchange.exporter import export_bundle
+    from biomatdb.materials import export as material_export
+    from biomatdb.search.repository import conditions
+    from biomatdb.search.request import PARAMETERS, SearchRequest
+    from biomatdb.units.output import OutputUnits
+    from biomatdb.values import service as values
+
+    identifiers = {p.identifier: p.name for p in PARAMETERS}
+    raw = {identifiers[k]: v for k, v in given.items() if v not in (None, [])}
+    query = SearchRequest.from_json({**raw, "sort": sort}).to_query()
+    out = OutputUnits.parse(units)
+    filtered = bool(raw)
+    if format_ == "bundle":
+        where = conditions(session, query) if filtered else None
+        bundle = export_bundle(session, where)
+        text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+        typer.echo(f"exported {len(bundle['materials'])} materials", err=True)
+        return iter([text.encode("utf-8")])
+    if format_ == "csv":
+        return material_export.csv(session, query, out)
+    if format_ == "ndjson":
+        return material_export.ndjson(session, query, out)
+    return values.csv(session, values.ValuesQuery(query, None, out))
+
+
+def _write(chunks: Iterator[bytes], out: Path | None) -> None:
     if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"exported {len(bundle['materials'])} materials to {out}", err=True)
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return
+    with out.open("wb") as file:
+        for chunk in chunks:
+            file.write(chunk)
+    typer.echo(f"wrote {out}", err=True)
+
+
+export.__signature__ = inspect.signature(export, eval_str=True).replace(  # type: ignore[attr-defined]
+    parameters=[
+        *(
+            p
+            for p in inspect.signature(export, eval_str=True).parameters.values()
+            if p.name != "filters"
+        ),
+        *_filter_options(),
+    ]
+)
+app.command("export")(export)
 
 
 @app.command("synth")

@@ -154,3 +154,9 @@ class WriteBusy(ServiceUnavailable):
             type_slug="write-busy",
             retry_after=2,
         )
+
+
+class NotAcceptable(BiomatdbError):
+    status = 406
+    type_slug = "not-acceptable"
+    title = "Not acceptable"

@@ -62,6 +62,21 @@ class Qualifier(StrEnum):
     le = "<="
 
 
+class Evidence(StrEnum):
+    """What kind of evidence a property value is (contract section 8)."""
+
+    #: Measured on this material, as described by specimen and conditions.
+    measured = "measured"
+    #: A standard's or a supplier's specified value or minimum.
+    specification = "specification"
+    #: A handbook value for this grade.
+    handbook = "handbook"
+    #: A value given for a wider class (e.g. "Ti alloys"), attached to this grade.
+    class_generic = "class_generic"
+    #: A value assumed in a model.
+    model_input = "model_input"
+
+
 class BiocompatibilityEndpoint(StrEnum):
     cytotoxicity = "cytotoxicity"
     sensitization = "sensitization"

@@ -27,6 +27,7 @@ from biomatdb.vocab import (
     BiocompatibilityEndpoint,
     BiocompatibilityResult,
     CompositionBasis,
+    Evidence,
     Jurisdiction,
     MaterialClass,
     MaterialStatus,
@@ -110,6 +111,12 @@ class PropertyValueIn(_Entry):
     max: Number | None = None
     unit: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     qualifier: Qualifier = Qualifier.eq
+    evidence: Evidence | None = Field(
+        None,
+        description="measured (on this material), specification (a standard's or "
+        "supplier's value or minimum), handbook (for this grade), class_generic (given "
+        "for a wider class) or model_input (assumed in a model).",
+    )
     uncertainty: Annotated[Number, Field(ge=0)] | None = None
     specimen: Short | None = None
     method: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from biomatdb.bundles.schemas import MaterialIn, named_records
 from biomatdb.kit.documents import clean_entry
 from biomatdb.models import Material, MaterialVersion, Organization, Reference
 from biomatdb.models.history import shown_version
@@ -32,8 +33,11 @@ def published_entry(
     )
 
 
-def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
-    """Every published material's public version, in id order, a page at a time."""
+def iter_published_entries(
+    session: Session, where: Sequence[ColumnElement[bool]] = ()
+) -> Iterator[dict[str, Any]]:
+    """Every published material's public version (those matching ``where``, search
+    conditions, when given), in id order, a page at a time."""
     last = 0
     while True:
         rows = session.execute(
@@ -45,7 +49,7 @@ def iter_published_entries(session: Session) -> Iterator[dict[str, Any]]:
                 MaterialVersion.created_at,
             )
             .join(MaterialVersion, shown_version())
-            .where(Material.status == MaterialStatus.published.value, Material.id > last)
+            .where(Material.status == MaterialStatus.published.value, Material.id > last, *where)
             .order_by(Material.id)
             .limit(_PAGE)
         ).all()
@@ -78,15 +82,24 @@ def organization_entry(organization: Organization) -> dict[str, Any]:
     )
 
 
-def export_bundle(session: Session) -> dict[str, Any]:
+def export_bundle(
+    session: Session, where: Sequence[ColumnElement[bool]] | None = None
+) -> dict[str, Any]:
     """The whole published database as one bundle: every published material, and
-    every reference and organization (so that they round-trip even when uncited)."""
-    materials = list(iter_published_entries(session))
-    references = [
-        reference_entry(r) for r in session.scalars(select(Reference).order_by(Reference.slug))
-    ]
-    organizations = [
-        organization_entry(o)
-        for o in session.scalars(select(Organization).order_by(Organization.slug))
-    ]
-    return {"references": references, "organizations": organizations, "materials": materials}
+    every reference and organization (so that they round-trip even when uncited).
+
+    ``where`` (the conditions of a search): only the matching materials, with the
+    references and organizations they name (a bundle that imports on its own).
+    """
+    materials = list(iter_published_entries(session, where or ()))
+    references = list(session.scalars(select(Reference).order_by(Reference.slug)))
+    organizations = list(session.scalars(select(Organization).order_by(Organization.slug)))
+    if where is not None:
+        cited, named = named_records(MaterialIn.model_validate(m) for m in materials)
+        references = [r for r in references if r.slug in cited]
+        organizations = [o for o in organizations if o.slug in named]
+    return {
+        "references": [reference_entry(r) for r in references],
+        "organizations": [organization_entry(o) for o in organizations],
+        "materials": materials,
+    }

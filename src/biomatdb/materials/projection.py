@@ -175,9 +175,11 @@ def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
 def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows) -> None:
     """Property values with their canonical intervals, and one summary per property."""
     per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    given: dict[str, list[float | None]] = defaultdict(list)
     for pos, value in enumerate(entry.properties):
         low, high = canonical_interval(value)
         per_property[value.property].append((low, high))
+        given[value.property] += (value.value, value.min, value.max)
         rows[PropertyValue].append(
             {
                 "material_id": mid,
@@ -192,6 +194,7 @@ def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows
                 "qualifier": value.qualifier.value,
                 "uncertainty": value.uncertainty,
                 "specimen": value.specimen,
+                "evidence": value.evidence.value if value.evidence else None,
                 "method": value.method,
                 "conditions": value.conditions,
                 "reference_id": ref_ids[value.source] if value.source else None,
@@ -206,6 +209,7 @@ def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows
                 "canonical_max": max(hi for _, hi in intervals),
                 "typical": typical_value(intervals),
                 "value_count": len(intervals),
+                "digits": units.derived_digits(given[key]),
             }
         )
 
@@ -257,15 +261,13 @@ def _record_rows(
 
 def typical_value(intervals: Sequence[tuple[float, float]]) -> float:
     """The mean of the midpoints of a material's values of one property."""
-    from biomatdb.units import round_significant
-
     count = len(intervals)
     mean = sum((lo + hi) / 2 for lo, hi in intervals) / count
     if not math.isfinite(mean):
         # Values near the largest float (1.7e308) overflow the plain sum; halving and
         # dividing first keeps the mean finite (the common case keeps its exact digits).
         mean = sum((lo / 2 + hi / 2) / count for lo, hi in intervals)
-    return round_significant(mean)
+    return units.round_significant(mean)
 
 
 def _ids_by_slug(session: Session, model: Any, slugs: set[str]) -> dict[str, int]:

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from biomatdb import catalogue, units
+from biomatdb import units
 from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.projection import typical_value
 from biomatdb.models import Organization, Reference
 from biomatdb.organizations.schemas import organization_json
 from biomatdb.references.schemas import reference_json
+from biomatdb.units.output import CANONICAL, OutputUnits
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def render(
     created_at: datetime,
     updated_at: datetime,
     links: Links,
+    out: OutputUnits = CANONICAL,
 ) -> dict[str, Any]:
     """A stored entry as the whole material in wire form (the shape of ``MaterialOut``),
     sources and organizations expanded.
@@ -78,7 +80,7 @@ def render(
     Built as plain data from the stored entry, which was validated when it was
     written: rendering is on the hot path of every detail request.
     """
-    properties, summary = _properties(entry, links)
+    properties, summary = _properties(entry, links, out)
     return {
         "id": entry["id"],
         "name": entry["name"],
@@ -107,17 +109,22 @@ def _source(links: Links, slug: str | None) -> dict[str, Any] | None:
 
 
 def _properties(
-    entry: dict[str, Any], links: Links
+    entry: dict[str, Any], links: Links, out: OutputUnits
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Each value as given and canonical, and the summary per property."""
+    """Each value as given and canonical (or in the unit ``out`` asks for), and the
+    summary per property; derived values to the digits of their sources."""
     properties = []
     intervals: dict[str, list[tuple[float, float]]] = {}
+    numbers: dict[str, list[float | None]] = {}
     for value in entry.get("properties") or []:
         key = value["property"]
         given = value.get("value")
+        bounds = (given, value.get("min"), value.get("max"))
         convert = units.conversion(value["unit"], key)
-        low, high = units.canonical_interval(convert, given, value.get("min"), value.get("max"))
+        low, high = units.canonical_interval(convert, *bounds)
         intervals.setdefault(key, []).append((low, high))
+        numbers.setdefault(key, []).extend(bounds)
+        digits = units.derived_digits(bounds)
         properties.append(
             {
                 "property": key,
@@ -128,26 +135,27 @@ def _properties(
                 "qualifier": value.get("qualifier") or "=",
                 "uncertainty": value.get("uncertainty"),
                 "specimen": value.get("specimen"),
+                "evidence": value.get("evidence"),
                 "method": value.get("method"),
                 "conditions": value.get("conditions"),
                 "source": _source(links, value.get("source")),
                 "canonical": {
-                    "min": low,
-                    "max": high,
-                    "unit": catalogue.CANONICAL_UNITS.get(key, ""),
+                    "min": out.show(key, low, digits),
+                    "max": out.show(key, high, digits),
+                    "unit": out.unit(key),
                 },
             }
         )
-    summary = {
-        key: {
-            "min": min(lo for lo, _ in found),
-            "max": max(hi for _, hi in found),
-            "typical": typical_value(found),
-            "unit": catalogue.CANONICAL_UNITS.get(key, ""),
+    summary = {}
+    for key, found in sorted(intervals.items()):
+        digits = units.derived_digits(numbers[key])
+        summary[key] = {
+            "min": out.show(key, min(lo for lo, _ in found), digits),
+            "max": out.show(key, max(hi for _, hi in found), digits),
+            "typical": out.show(key, typical_value(found), digits),
+            "unit": out.unit(key),
             "count": len(found),
         }
-        for key, found in sorted(intervals.items())
-    }
     return properties, summary
 
 

@@ -7,19 +7,22 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from biomatdb.api import negotiation
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
 from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.etag import entity_tags, json_with_etag
 from biomatdb.api.links import page_links
+from biomatdb.api.params import FormatQuery, UnitsQuery
 from biomatdb.api.wire import ListEnvelope, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
 from biomatdb.auth.keys import Principal
 from biomatdb.errors import InvalidBody, NotFound
 from biomatdb.kit.paths import from_validation_error
-from biomatdb.materials import curation, service
+from biomatdb.materials import curation, export, service
 from biomatdb.materials.schemas import (
     HistoryOut,
     MaterialListItem,
@@ -27,23 +30,62 @@ from biomatdb.materials.schemas import (
     StatusChange,
 )
 from biomatdb.models import Material
+from biomatdb.search.query import SearchQuery
 from biomatdb.search.request import SearchRequest, search_endpoint
 from biomatdb.settings import get_settings
+from biomatdb.units.output import OutputUnits
 
 router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
+
+
+EXPORTS = {"json": JSON, "csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 
 @router.get(
     "",
     response_model=ListEnvelope[MaterialListItem],
     response_model_by_alias=True,
-    responses=problem_responses(400),
+    responses={
+        **problem_responses(400, 406),
+        200: {
+            "description": "One page of results (JSON), or every match (CSV, NDJSON).",
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "id,name,class,subclass,degradable,applications,"
+                    "density [g/cm^3],density min [g/cm^3],density max [g/cm^3]\r\n"
+                    "peek,PEEK,polymer,,false,orthopedic;spinal,1.3,1.3,1.3\r\n",
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+    },
 )
 @search_endpoint
-def search_materials(request: Request, session: SessionDep, search: SearchRequest) -> Response:
-    """Search and filter published materials (keyset-paginated)."""
+def search_materials(
+    request: Request,
+    session: SessionDep,
+    search: SearchRequest,
+    units: UnitsQuery = None,
+    format: FormatQuery = None,
+) -> Response:
+    """Search and filter published materials (keyset-paginated).
+
+    With `Accept: text/csv` (or `format=csv`) or `Accept: application/x-ndjson` (or
+    `format=ndjson`): every match, streamed in the search's order (`limit` and
+    `cursor` do not apply). CSV: `id`, `name`, `class`, `subclass`, `degradable`,
+    `applications` (`;`-joined), then per property present `KEY [UNIT]` (typical),
+    `KEY min [UNIT]`, `KEY max [UNIT]`; text that a spreadsheet would run as a
+    formula is prefixed with `'`. NDJSON: one search item per line.
+    """
+    chosen = negotiation.choose(request.headers.get("accept"), format, EXPORTS)
     query = search.to_query()
-    items, total, next_cursor, facet_counts = service.search(session, query, after=search.cursor)
+    out = OutputUnits.parse(units)
+    if chosen != "json":
+        return _export(session, query, out, chosen)
+    items, total, next_cursor, facet_counts = service.search(
+        session, query, after=search.cursor, out=out
+    )
     links = page_links(request, next_cursor)
     # Serialised straight to JSON: the items are already in wire form, and the
     # OpenAPI test suite checks them against ListEnvelope[MaterialListItem].
@@ -59,23 +101,43 @@ def search_materials(request: Request, session: SessionDep, search: SearchReques
     )
 
 
+def _export(session: Session, query: SearchQuery, out: OutputUnits, chosen: str) -> Response:
+    """Every match as a streamed file (see :mod:`biomatdb.materials.export`)."""
+    writer = export.csv if chosen == "csv" else export.ndjson
+    media_type = "text/csv; charset=utf-8" if chosen == "csv" else EXPORTS["ndjson"]
+    return StreamingResponse(
+        writer(session, query, out),
+        media_type=media_type,
+        headers={"Content-Disposition": f'inline; filename="materials.{chosen}"'},
+    )
+
+
 @router.get(
     "/{material_id}",
     response_model=MaterialOut,
-    responses={**problem_responses(401, 404), 304: {"description": "Not modified (If-None-Match)"}},
+    responses={
+        **problem_responses(400, 401, 404),
+        304: {"description": "Not modified (If-None-Match)"},
+    },
 )
 def get_material(
-    material_id: str, request: Request, session: SessionDep, principal: OptionalPrincipal
+    material_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    units: UnitsQuery = None,
 ) -> Response:
     """One material, whole: every value as given and canonical, sources expanded.
 
     Anonymous callers see the published version; a key sees the latest version,
-    drafts included. The ETag is what PUT and PATCH expect in If-Match.
+    drafts included. The ETag is what PUT and PATCH expect in If-Match (that of a
+    request without `units`).
     """
+    out = OutputUnits.parse(units)
     if principal is None:
-        return _tagged(request, service.public_view(session, material_id))
+        return _tagged(request, service.public_view(session, material_id, out))
     material = service.get_material(session, material_id, latest=True)
-    return _tagged(request, service.material_view(session, material, latest=True))
+    return _tagged(request, service.material_view(session, material, latest=True, out=out))
 
 
 WRITE_RESPONSES = {

@@ -17,7 +17,10 @@ class PropertySummaryOut(WireModel):
     min: float
     max: float
     typical: float = Field(description="Mean of the midpoints of the material's values.")
-    unit: str = Field(description="The property's canonical unit.")
+    unit: str = Field(
+        description="The property's canonical unit, or the one asked for in `units`. "
+        "Values are rounded to the significant digits of their sources (at least 3)."
+    )
     count: int = Field(description="How many values the summary is made of.")
 
 
@@ -47,11 +50,16 @@ class PropertyValueOut(WireModel):
     qualifier: str
     uncertainty: float | None = None
     specimen: str | None = None
+    evidence: str | None = Field(
+        None, description="measured, specification, handbook, class_generic or model_input."
+    )
     method: str | None = None
     conditions: dict[str, Any] | None = None
     source: ReferenceOut | None
     canonical: CanonicalOut = Field(
-        description="The value as a closed interval in the canonical unit (used by filters)."
+        description="The value as a closed interval in the canonical unit (what filters "
+        "compare; or in the unit asked for in `units`), rounded to the significant digits "
+        "it was given with (at least 3)."
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from biomatdb import catalogue
 from biomatdb.errors import NotFound
 from biomatdb.kit import cursor
 from biomatdb.kit.hashing import json_hash
@@ -18,11 +17,12 @@ from biomatdb.models import Material, MaterialVersion
 from biomatdb.models.history import shown_version
 from biomatdb.search import counts, repository
 from biomatdb.search.params import SearchQuery
+from biomatdb.units.output import CANONICAL, OutputUnits
 from biomatdb.vocab import MaterialStatus
 
 
 def search(
-    session: Session, query: SearchQuery, *, after: str | None
+    session: Session, query: SearchQuery, *, after: str | None, out: OutputUnits = CANONICAL
 ) -> tuple[list[dict[str, Any]], int, str | None, dict[str, dict[str, int]] | None]:
     """Run a search: (items as JSON-ready dicts, total, next cursor, facets)."""
     fingerprint = query.fingerprint()
@@ -30,14 +30,17 @@ def search(
     where = repository.conditions(session, query)
     rows, last_key = repository.page(session, query, where, key)
     applications, summaries = repository.page_extras(session, [r[0] for r in rows])
-    items = [list_item(row, applications[row[0]], summaries[row[0]]) for row in rows]
+    items = [list_item(row, applications[row[0]], summaries[row[0]], out) for row in rows]
     total, facets = counts.totals(session, fingerprint, query.facets, where)
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
     return items, total, next_cursor, facets
 
 
-def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[str, Any]:
-    """A search result in wire form (the shape of ``MaterialListItem``)."""
+def list_item(
+    row: Any, applications: list[str], summaries: list[Any], out: OutputUnits = CANONICAL
+) -> dict[str, Any]:
+    """A search result in wire form (the shape of ``MaterialListItem``), its values in
+    the units of ``out`` and rounded to their sources' digits."""
     _, slug, name, material_class, subclass, degradable, updated_at = row
     return {
         "id": slug,
@@ -48,13 +51,13 @@ def list_item(row: Any, applications: list[str], summaries: list[Any]) -> dict[s
         "applications": applications,
         "summary": {
             key: {
-                "min": low,
-                "max": high,
-                "typical": typical,
-                "unit": catalogue.CANONICAL_UNITS.get(key, ""),
+                "min": out.show(key, low, digits),
+                "max": out.show(key, high, digits),
+                "typical": out.show(key, typical, digits),
+                "unit": out.unit(key),
                 "count": n,
             }
-            for key, low, high, typical, n in summaries
+            for key, low, high, typical, n, digits in summaries
         },
         "updated_at": iso_utc(updated_at),
     }
@@ -114,11 +117,13 @@ def entity_tag(material_id: int, version: int, status: str, content_hash: str, l
     return json_hash([material_id, version, status, content_hash, linked])[:32]
 
 
-def material_view(session: Session, material: Material, *, latest: bool) -> View:
+def material_view(
+    session: Session, material: Material, *, latest: bool, out: OutputUnits = CANONICAL
+) -> View:
     """The whole material as the caller may see it: the latest or the public version."""
     number = material.latest_version if latest else material.version
     row = version_row(session, material, number)
-    return render_version(session, material, row)
+    return render_version(session, material, row, out)
 
 
 def current_tag(session: Session, material: Material) -> str:
@@ -129,7 +134,9 @@ def current_tag(session: Session, material: Material) -> str:
     return entity_tag(material.id, row.version, row.status, row.content_hash, links)
 
 
-def render_version(session: Session, material: Material, row: MaterialVersion) -> View:
+def render_version(
+    session: Session, material: Material, row: MaterialVersion, out: OutputUnits = CANONICAL
+) -> View:
     """One version, whole."""
     links = load_links(session, [row.entry])
     payload = render(
@@ -139,11 +146,19 @@ def render_version(session: Session, material: Material, row: MaterialVersion) -
         created_at=material.created_at,
         updated_at=row.created_at,
         links=links,
+        out=out,
     )
-    return View(payload, entity_tag(material.id, row.version, row.status, row.content_hash, links))
+    tag = entity_tag(material.id, row.version, row.status, row.content_hash, links)
+    return View(payload, _in_units(tag, out))
 
 
-def public_view(session: Session, slug: str) -> View:
+def _in_units(tag: str, out: OutputUnits) -> str:
+    """The tag of a representation in other units: another tag (caches must not mix
+    them), which If-Match does not accept (write with the tag of a plain GET)."""
+    return tag if not out.chosen else tag + "-" + json_hash(out.text)[:8]
+
+
+def public_view(session: Session, slug: str, out: OutputUnits = CANONICAL) -> View:
     """The published version of a material, whole, in one query plus its links (the
     anonymous detail request: Core rows, no ORM objects)."""
     row = session.execute(
@@ -173,5 +188,7 @@ def public_view(session: Session, slug: str) -> View:
         created_at=created_at,
         updated_at=updated_at,
         links=links,
+        out=out,
     )
-    return View(payload, entity_tag(material_id, version, status, content_hash, links))
+    tag = entity_tag(material_id, version, status, content_hash, links)
+    return View(payload, _in_units(tag, out))

@@ -12,8 +12,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -165,6 +167,16 @@ class PropertyValue(Base):
             "canonical_max",
             "material_id",
         ),
+        # The specimen filter (whole, case ignored): alone, the leading expression;
+        # with a range, the specimens, the key, then a range on canonical_min.
+        Index(
+            "ix_property_values_lower_specimen_property_key_canonical_min",
+            text("lower(specimen)"),
+            "property_key",
+            "canonical_min",
+            "canonical_max",
+            "material_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +196,9 @@ class PropertyValue(Base):
     qualifier: Mapped[str] = mapped_column(String(2), default="=")
     uncertainty: Mapped[float | None] = mapped_column(Float)
     specimen: Mapped[str | None] = mapped_column(String(200))
+    #: One of vocab.Evidence (checked by the bundle's validation, not by a constraint:
+    #: adding one to SQLite would copy the table).
+    evidence: Mapped[str | None] = mapped_column(String(16))
     method: Mapped[str | None] = mapped_column(String(300))
     conditions: Mapped[dict[str, Any] | None]
     reference_id: Mapped[int | None] = mapped_column(
@@ -219,6 +234,10 @@ class PropertySummary(Base):
     #: The mean of the midpoints of the material's values of this property.
     typical: Mapped[float] = mapped_column(Float)
     value_count: Mapped[int] = mapped_column(Integer)
+    #: Significant digits to show derived values with: the most any of the values
+    #: was given with, at least 3 (``units.derived_digits``); stored values keep
+    #: full precision. None only in rows a migration could not fill.
+    digits: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class BiocompatibilityResultRow(Base):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from dataclasses import replace
+from typing import Annotated, Any, ClassVar, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from pydantic import StringConstraints
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from biomatdb import vocab
@@ -212,9 +214,22 @@ class DegradableFilter(Filter[bool]):
         return {"deg": value}
 
 
+def specimen_terms(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``specimen`` terms: lower-cased, each once, sorted (``Bulk`` and ``bulk``
+    are one term)."""
+    return tuple(sorted({term.lower() for term in raw.get("specimen") or []}))
+
+
+def of_specimens(terms: Iterable[str]) -> ColumnElement[bool]:
+    """A property value of one of the (lower-cased) specimens: whole and ignoring case,
+    on the ``(lower(specimen), property_key, canonical_min, ...)`` index."""
+    return func.lower(PropertyValue.specimen).in_(list(terms))
+
+
 @FILTERS.register
 class PropertyRangeFilter(Filter[list[PropertyRange]]):
-    """``prop``, repeatable (AND): a value of KEY overlaps the range."""
+    """``prop``, repeatable (AND): a value of KEY overlaps the range (a value of one of
+    the ``specimen`` terms, when they are given: see :class:`SpecimenFilter`)."""
 
     name = "ranges"
     parameters = (
@@ -224,7 +239,8 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
             [],
             "KEY:MIN..MAX[:UNIT], either bound may be empty; a material matches when "
             "one of its values of KEY overlaps the range (repeat for AND; at most "
-            "{max_terms}). Example: youngs_modulus:10..30:GPa",
+            "{max_terms}); with specimen, only values of those specimens count. "
+            "Example: youngs_modulus:10..30:GPa",
             max_terms=20,
             subquery_per_term=True,
         ),
@@ -241,7 +257,10 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
                 (r.key, r.low, r.high) != (parsed.key, parsed.low, parsed.high) for r in ranges
             ):
                 ranges.append(parsed)
-        return ranges or None
+        # ``specimen`` (declared and checked by SpecimenFilter, after this filter)
+        # restricts every range: the one parameter a filter reads but does not declare.
+        specimens = specimen_terms(raw)
+        return [replace(r, specimens=specimens) for r in ranges] or None
 
     def clauses(
         self, session: Session, value: list[PropertyRange]
@@ -254,10 +273,15 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
                 parts.append(PropertyValue.canonical_min <= prop.high)
             if prop.low is not None:
                 parts.append(PropertyValue.canonical_max >= prop.low)
+            if prop.specimens:
+                parts.append(of_specimens(prop.specimens))
             yield Material.id.in_(select(PropertyValue.material_id).where(*parts))
 
     def fingerprint(self, value: list[PropertyRange] | None) -> dict[str, Any]:
-        return {"prop": sorted((r.key, repr(r.low), repr(r.high)) for r in value or [])}
+        # A range without specimens keeps the entry of earlier releases (3 items).
+        return {
+            "prop": sorted((r.key, repr(r.low), repr(r.high), *r.specimens) for r in value or [])
+        }
 
 
 def parse_regulatory(
@@ -394,3 +418,54 @@ class SupplierFilter(Filter[Offered]):
 
     def fingerprint(self, value: Offered | None) -> dict[str, Any]:
         return {"sup": value.supplier if value else None, "cty": value.country if value else None}
+
+
+#: The longest ``specimen`` term: the longest specimen a bundle may give.
+SPECIMEN_MAX_LENGTH = 200
+
+
+class Specimens(NamedTuple):
+    """The ``specimen`` terms (lower-cased, each once, sorted)."""
+
+    terms: tuple[str, ...]
+    #: True when no ``prop`` range is given: the terms then select materials on their
+    #: own. With ranges, each range carries them (``PropertyRange.specimens``) and
+    #: this filter adds no clause (it would only repeat what the ranges imply).
+    alone: bool = True
+
+
+@FILTERS.register
+class SpecimenFilter(Filter[Specimens]):
+    """``specimen``, repeatable (OR): the ``prop`` ranges look only at values of these
+    specimens; without ``prop``, a material needs one value of one of them."""
+
+    name = "specimens"
+    parameters = (
+        Parameter(
+            "specimen",
+            list[Annotated[str, StringConstraints(min_length=1, max_length=SPECIMEN_MAX_LENGTH)]],
+            [],
+            "Specimen of the property values, e.g. bulk, porous, film, scaffold (repeat "
+            f"for OR; at most {{max_terms}}, each of 1 to {SPECIMEN_MAX_LENGTH} characters); "
+            "the whole specimen as stored, case ignored (Bulk = bulk; a term repeated in "
+            "any case counts once). With prop, each range matches only values of one of "
+            "these specimens; without prop, a material matches when at least one of its "
+            "values (of any property) has one of them. Filtering only: summary and "
+            "sort=prop:KEY still use all values.",
+            max_terms=20,
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> Specimens | None:
+        # The terms' lengths are checked with their type (FastAPI, or the JSON model).
+        terms = specimen_terms(raw)
+        return Specimens(terms, alone=not raw.get("prop")) if terms else None
+
+    def clauses(self, session: Session, value: Specimens) -> Iterable[ColumnElement[bool]]:
+        if value.alone:
+            yield Material.id.in_(
+                select(PropertyValue.material_id).where(of_specimens(value.terms))
+            )
+
+    def fingerprint(self, value: Specimens | None) -> dict[str, Any]:
+        return {} if value is None else {"spec": list(value.terms)}

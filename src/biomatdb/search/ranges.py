@@ -20,6 +20,9 @@ class PropertyRange:
     low: float | None
     high: float | None
     expression: str
+    #: The ``specimen`` terms (case-folded, distinct, sorted): only values of one of
+    #: these specimens count; empty: every value counts.
+    specimens: tuple[str, ...] = ()
 
 
 def _number(text: str) -> float:

@@ -82,8 +82,8 @@ def facets(
 
 
 def summary_rows(session: Session, ids: list[int], keys: list[str] | None = None) -> Any:
-    """``(material id, property key, min, max, typical, count)`` of the materials' property
-    summaries (only ``keys``, when given), by material and key: one query."""
+    """``(material id, property key, min, max, typical, count, digits)`` of the materials'
+    property summaries (only ``keys``, when given), by material and key: one query."""
     stmt = (
         select(
             PropertySummary.material_id,
@@ -92,6 +92,7 @@ def summary_rows(session: Session, ids: list[int], keys: list[str] | None = None
             PropertySummary.canonical_max,
             PropertySummary.typical,
             PropertySummary.value_count,
+            PropertySummary.digits,
         )
         .where(PropertySummary.material_id.in_(ids))
         .order_by(PropertySummary.material_id, PropertySummary.property_key)

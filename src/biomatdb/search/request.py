@@ -128,6 +128,25 @@ def search_endpoint(endpoint: Callable[..., R]) -> Callable[..., R]:
     ``dependency_overrides`` is set (3 ms for these parameters); an endpoint's own
     parameters are analysed once.
     """
+    return taking(*(p.name for p in PARAMETERS))(endpoint)
+
+
+def taking(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """:func:`search_endpoint` for an endpoint that takes only the search parameters
+    ``names`` (e.g. the filters, ``limit`` and ``cursor``); the others keep their
+    defaults, so that an endpoint with no ``sort`` answers in its own order."""
+    chosen = [p for p in PARAMETERS if p.name in names]
+    unknown = set(names) - {p.name for p in PARAMETERS}
+    if unknown:
+        raise TypeError(f"no search parameter {sorted(unknown)}")
+
+    def decorate(endpoint: Callable[..., R]) -> Callable[..., R]:
+        return _with_parameters(endpoint, chosen)
+
+    return decorate
+
+
+def _with_parameters(endpoint: Callable[..., R], chosen: list[Parameter]) -> Callable[..., R]:
     signature = inspect.signature(endpoint)
     hints = get_type_hints(endpoint, include_extras=True)
     own = [
@@ -138,9 +157,15 @@ def search_endpoint(endpoint: Callable[..., R]) -> Callable[..., R]:
     clash = {p.name for p in own} & {p.identifier for p in PARAMETERS}
     if "search" not in signature.parameters or clash:
         raise TypeError(f"{endpoint.__name__} must take 'search' and none of {sorted(clash)}")
+    taken = {p.identifier for p in chosen}
 
     def request_of(values: dict[str, Any]) -> SearchRequest:
-        return SearchRequest({p.name: values.pop(p.identifier) for p in PARAMETERS})
+        return SearchRequest(
+            {
+                p.name: values.pop(p.identifier) if p.identifier in taken else p.default
+                for p in PARAMETERS
+            }
+        )
 
     if inspect.iscoroutinefunction(endpoint):
 
@@ -154,8 +179,16 @@ def search_endpoint(endpoint: Callable[..., R]) -> Callable[..., R]:
         def wrapper(*args: Any, **values: Any) -> Any:
             return endpoint(*args, search=request_of(values), **values)
 
+    # The endpoint's own parameters with a default (``units``, ``format``) are
+    # documented after the search's; those without (request, session) lead.
+    leading = [p for p in own if p.default is inspect.Parameter.empty]
+    trailing = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in own
+        if p.default is not inspect.Parameter.empty
+    ]
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*own, *(_query_parameter(p) for p in PARAMETERS)],
+        parameters=[*leading, *(_query_parameter(p) for p in chosen), *trailing],
         return_annotation=hints.get("return", signature.return_annotation),
     )
     return wrapper  # type: ignore[return-value]

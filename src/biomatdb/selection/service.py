@@ -15,6 +15,7 @@ from biomatdb.selection.schemas import (
     ComparedValue,
     Comparison,
 )
+from biomatdb.units.output import CANONICAL, OutputUnits
 from biomatdb.vocab import MaterialStatus
 
 MIN_IDS = 2
@@ -33,25 +34,14 @@ def parse_ids(text: str) -> list[str]:
 def parse_properties(text: str | None) -> list[str] | None:
     """The property keys of ``properties=k1,k2`` in catalogue order (None: all that the
     materials have); 400 naming every unknown key."""
-    if text is None:
-        return None
-    wanted = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = sorted(k for k in wanted if catalogue.get(k) is None)
-    if unknown:
-        problems = [
-            FieldProblem(
-                "properties", f"unknown property {key!r}; see /api/v1/properties for the catalogue"
-            )
-            for key in unknown
-        ]
-        raise InvalidParameter(
-            "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
-        )
-    return [p.key for p in catalogue.CATALOGUE if p.key in wanted]
+    return catalogue.keys_of(text)
 
 
-def compare(session: Session, ids: list[str], keys: list[str] | None) -> Comparison:
-    """The materials' property summaries aligned by property (two queries)."""
+def compare(
+    session: Session, ids: list[str], keys: list[str] | None, out: OutputUnits = CANONICAL
+) -> Comparison:
+    """The materials' property summaries aligned by property (two queries), in the
+    units of ``out``."""
     rows = session.execute(
         select(Material.id, Material.slug, Material.name, Material.material_class).where(
             Material.slug.in_(ids), Material.status == MaterialStatus.published.value
@@ -68,9 +58,12 @@ def compare(session: Session, ids: list[str], keys: list[str] | None) -> Compari
         )
     slug_of = {found[slug][0]: slug for slug in ids}
     table: dict[str, dict[str, ComparedValue]] = {}
-    for mid, key, low, high, typical, count in summary_rows(session, list(slug_of), keys):
+    for mid, key, low, high, typical, count, digits in summary_rows(session, list(slug_of), keys):
         table.setdefault(key, {})[slug_of[mid]] = ComparedValue(
-            min=low, max=high, typical=typical, count=count
+            min=out.show(key, low, digits),
+            max=out.show(key, high, digits),
+            typical=out.show(key, typical, digits),
+            count=count,
         )
     shown = keys if keys is not None else [p.key for p in catalogue.CATALOGUE if p.key in table]
     return Comparison(
@@ -78,15 +71,17 @@ def compare(session: Session, ids: list[str], keys: list[str] | None) -> Compari
             ComparedMaterial(id=slug, name=found[slug][1], material_class=found[slug][2])
             for slug in ids
         ],
-        properties=[_row(key, table.get(key, {}), ids) for key in shown],
+        properties=[_row(key, table.get(key, {}), ids, out) for key in shown],
     )
 
 
-def _row(key: str, values: dict[str, ComparedValue], ids: list[str]) -> ComparedProperty:
+def _row(
+    key: str, values: dict[str, ComparedValue], ids: list[str], out: OutputUnits
+) -> ComparedProperty:
     definition = catalogue.BY_KEY[key]
     return ComparedProperty(
         key=key,
         name=definition.name,
-        unit=definition.canonical_unit,
+        unit=out.unit(key),
         values={slug: values.get(slug) for slug in ids},
     )

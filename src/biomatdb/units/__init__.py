@@ -9,7 +9,9 @@ pint once and cached; converting a value afterwards is two float operations.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import pint
@@ -31,6 +33,7 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_FACTORS",
     "MAX_UNIT_LENGTH",
+    "MIN_DIGITS",
     "UNITS",
     "Conversion",
     "UnitError",
@@ -38,8 +41,11 @@ __all__ = [
     "_parse_unit_cached",
     "canonical_interval",
     "conversion",
+    "derived_digits",
     "parse_unit",
     "round_significant",
+    "shown",
+    "significant_digits",
     "to_canonical",
 ]
 
@@ -56,6 +62,35 @@ class Conversion:
         if self.scale == 1.0 and self.offset == 0.0:  # the canonical unit: no arithmetic
             return float(value)
         return round_significant(value * self.scale + self.offset)
+
+
+#: Derived values keep the digits of what they come from, and never fewer than this.
+MIN_DIGITS = 3
+
+
+def significant_digits(number: float) -> int:
+    """The significant digits of a number as written: 113.75 has 5, 0.055 has 2, and
+    16000 has 2 (trailing zeros of a whole number say nothing about its precision)."""
+    if number == 0 or not math.isfinite(number):
+        return 1
+    return len(Decimal(repr(float(number))).normalize().as_tuple().digits)
+
+
+def derived_digits(given: Iterable[float | None]) -> int:
+    """Significant digits to show of a value derived from the numbers ``given``: the
+    most any of them has, at least MIN_DIGITS, at most 12 (beyond, a float holds noise).
+
+    Stored canonical values keep full precision (filters compare them exactly); this
+    is for showing them: 14000 psi is shown as 96.5 MPa, not 96.5266021044.
+    """
+    found = [significant_digits(g) for g in given if g is not None]
+    return min(12, max(MIN_DIGITS, *found)) if found else 12
+
+
+def shown(value: float, digits: int | None) -> float:
+    """A derived value rounded for showing (``digits``: from :func:`derived_digits`;
+    None, e.g. a summary stored before digits were kept: 12)."""
+    return round_significant(value, digits or 12)
 
 
 def round_significant(value: float, digits: int = 12) -> float:
