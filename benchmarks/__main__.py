@@ -358,9 +358,10 @@ def datasette_server(url: str) -> Server:
 # --- the run --------------------------------------------------------------------------------
 
 
-def measure(
-    dialect: str, size: int, iterations: int, results: dict[str, Any], log: Callable[[str], None]
-) -> None:
+def import_corpus(
+    dialect: str, size: int, results: dict[str, Any], log: Callable[[str], None]
+) -> str:
+    """A fresh database holding the synthetic corpus of ``size``, import timed."""
     path = bundle_file(size)
     url = fresh_database(dialect, size)
     log(f"[{dialect} {size}] importing {path.name}")
@@ -379,6 +380,53 @@ def measure(
         f"[{dialect} {size}] import {values / import_seconds:,.0f} values/s; bare "
         f"executemany {values / bare_seconds:,.0f} values/s"
     )
+    return url
+
+
+def measure_choosing(
+    dialect: str,
+    size: int,
+    url: str,
+    iterations: int,
+    results: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """Rank, compare, export and chart (benchmarks/choosing.py) on a fresh server."""
+    from benchmarks import choosing
+
+    server = api_server(url)
+    try:
+        rows = choosing.measure(server.port, size, iterations, timed, server.rss_peak_mb)
+    finally:
+        server.close()
+    for row in rows:
+        results.setdefault("choosing", []).append({"dialect": dialect, "size": size, **row})
+        log(f"[{dialect} {size}] {row['name']}: {row}")
+
+
+def measure(
+    dialect: str,
+    size: int,
+    iterations: int,
+    results: dict[str, Any],
+    log: Callable[[str], None],
+    only_choosing: bool = False,
+) -> None:
+    url = import_corpus(dialect, size, results, log)
+    measure_choosing(dialect, size, url, iterations, results, log)
+    if not only_choosing:
+        measure_searches(dialect, size, url, iterations, results, log)
+
+
+def measure_searches(
+    dialect: str,
+    size: int,
+    url: str,
+    iterations: int,
+    results: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """The search mix at every layer (service, HTTP, floor, Datasette)."""
     server = api_server(url)
     slug = detail_slug(size)
     service_make, service_close = service_runner(url, slug)
@@ -539,6 +587,11 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse the raw figures of an earlier run (its --json) and re-run the load tests",
     )
     parser.add_argument(
+        "--only-choosing",
+        action="store_true",
+        help="build the corpora, then time only rank, compare, export and chart",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="100 materials, SQLite, 3 iterations, no load test (CI)",
@@ -565,15 +618,19 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = []
     for dialect in dialects:
         for size in sizes if args.load_only is None else []:
-            measure(dialect, size, args.iterations, results, log)
+            measure(dialect, size, args.iterations, results, log, args.only_choosing)
             if args.json:  # keep what is measured even if a later step fails
                 args.json.write_text(json.dumps(results, indent=1))
-        if args.load_seconds and shutil_which("wrk"):
+        if args.load_seconds and shutil_which("wrk") and not args.only_choosing:
             load_test(dialect, max(sizes), args.load_seconds, results, log)
-    from benchmarks.report import render
+    from benchmarks.report import render, replace_choosing
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, machine()), encoding="utf-8")
+    if args.only_choosing and args.out.exists():  # the rest of the page stays as it was
+        text = replace_choosing(args.out.read_text(encoding="utf-8"), results)
+    else:
+        text = render(results, machine())
+    args.out.write_text(text, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     log(f"wrote {args.out}")

@@ -74,6 +74,7 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
                 f"| {row['size']:,} | {row['title']} | {_ms(row['datasette'])} | "
                 f"{_ms(row['ours_vs_datasette'])} | {ratio:.2f}x |"
             )
+    lines += ["", *render_choosing(results)]
     lines += [
         "",
         "## Import",
@@ -143,3 +144,48 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
             lines.append(f"| {dialect} | {row['title']} | {row['service'][0] / base:.2f} |")
     lines.append("")
     return "\n".join(lines)
+
+
+CHOOSING_HEADING = "## Choosing: rank, compare, export, chart"
+
+
+def render_choosing(results: dict[str, Any]) -> list[str]:
+    """The section on choosing (issue 9's targets), over HTTP on a fresh server."""
+    rows = results.get("choosing") or []
+    if not rows:
+        return []
+    lines = [
+        CHOOSING_HEADING,
+        "",
+        "Over HTTP on loopback (`biomatdb serve`, one worker, a fresh process per database "
+        "and size). Milliseconds p50 / p95; the export streams every material as CSV "
+        "(parsed by the client as it arrives) and reports rows per second and the server's "
+        "peak RSS (`VmHWM`) afterwards. Timed by `benchmarks/choosing.py`.",
+        "",
+        "| database | materials | what | figures | target | met |",
+        "| --- | ---: | --- | ---: | --- | --- |",
+    ]
+    for row in rows:
+        if row["name"] == "export":
+            figures = (
+                f"{row['seconds']:.1f} s, {row['rows_per_s']:,.0f} rows/s, "
+                f"RSS {row['rss_mb']:.0f} MB"
+            )
+        else:
+            figures = f"{row['p50']:.1f} / {row['p95']:.1f} ms"
+        lines.append(
+            f"| {row['dialect']} | {row['size']:,} | {row['name']}: {row['what']} | "
+            f"{figures} | {row['target']} | {'yes' if row['met'] else '**no**'} |"
+        )
+    return [*lines, ""]
+
+
+def replace_choosing(document: str, results: dict[str, Any]) -> str:
+    """``document`` with its choosing section replaced by (or appended with) these."""
+    section = "\n".join(render_choosing(results))
+    if CHOOSING_HEADING not in document:
+        return document.rstrip("\n") + "\n\n" + section
+    before, _, after = document.partition(CHOOSING_HEADING)
+    rest = after.split("\n## ", 1)
+    tail = "\n## " + rest[1] if len(rest) > 1 else ""
+    return before + section + tail

@@ -44,6 +44,56 @@ class Comparison(WireModel):
 class ComparisonOut(WireModel):
     data: Comparison
 
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": {
+                        "materials": [
+                            {"id": "ti-6al-4v-eli", "name": "Ti-6Al-4V ELI", "class": "metal"},
+                            {
+                                "id": "peek",
+                                "name": "Polyether ether ketone (PEEK)",
+                                "class": "polymer",
+                            },
+                        ],
+                        "properties": [
+                            {
+                                "key": "youngs_modulus",
+                                "name": "Young's modulus",
+                                "unit": "GPa",
+                                "values": {
+                                    "ti-6al-4v-eli": {
+                                        "min": 100.0,
+                                        "max": 125.0,
+                                        "typical": 114.0,
+                                        "count": 2,
+                                    },
+                                    "peek": {"min": 3.5, "max": 4.0, "typical": 3.68, "count": 2},
+                                },
+                            },
+                            {
+                                "key": "density",
+                                "name": "Density",
+                                "unit": "g/cm^3",
+                                "values": {
+                                    "ti-6al-4v-eli": {
+                                        "min": 4.4,
+                                        "max": 4.4,
+                                        "typical": 4.4,
+                                        "count": 1,
+                                    },
+                                    "peek": None,
+                                },
+                            },
+                        ],
+                    }
+                }
+            ]
+        },
+    )
+
 
 # --- rank -------------------------------------------------------------------------
 
@@ -194,3 +244,62 @@ class RankMeta(WireModel):
 class RankOut(WireModel):
     data: list[RankedItem]
     meta: RankMeta
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "cfr-peek",
+                            "name": "Carbon-fibre-reinforced PEEK (CFR-PEEK)",
+                            "class": "composite",
+                            "rank": 1,
+                            "score": 0.661645,
+                            "criteria": [
+                                {
+                                    "criterion": "youngs_modulus",
+                                    "value": 12.4,
+                                    "unit": "GPa",
+                                    "normalized": 0.985333,
+                                },
+                                {
+                                    "criterion": "compressive_strength",
+                                    "value": 200.0,
+                                    "unit": "MPa",
+                                    "normalized": 0.0426714,
+                                },
+                            ],
+                            "details": {"d_plus": 0.31911, "d_minus": 0.624011},
+                        }
+                    ],
+                    "meta": {
+                        "method": "topsis",
+                        "weights": [0.666667, 0.333333],
+                        "criteria": [
+                            {
+                                "criterion": "youngs_modulus",
+                                "goal": "target",
+                                "unit": "GPa",
+                                "target": 17.2,
+                                "weight": 0.666667,
+                            },
+                            {
+                                "criterion": "compressive_strength",
+                                "goal": "max",
+                                "unit": "MPa",
+                                "target": None,
+                                "weight": 0.333333,
+                            },
+                        ],
+                        "params": {},
+                        "total": 11,
+                        "excluded": [
+                            {"id": "beta-tricalcium-phosphate", "missing": ["youngs_modulus"]}
+                        ],
+                    },
+                }
+            ]
+        },
+    )
