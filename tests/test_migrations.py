@@ -103,3 +103,27 @@ def test_summary_digits_of_existing_rows_are_filled_as_the_importer_writes_them(
             assert connection.execute(query).all() == written
     finally:
         engine.dispose()
+
+
+def test_material_summaries_of_existing_rows_are_filled_as_the_importer_writes_them(
+    databases: DatabaseFactory,
+) -> None:
+    """Revision 0006 packs ``materials.summary`` from the summary rows: the same bytes
+    as the projection writes for a new import (a material without values: empty)."""
+    from biomatdb import packed
+    from biomatdb.models import Material
+
+    url = databases.with_fixture()
+    engine = make_engine(url)
+    query = select(Material.slug, Material.summary).order_by(Material.slug)
+    try:
+        with engine.connect() as connection:
+            written = connection.execute(query).all()
+        assert dict(written)["fx-hydrogel"] == b""
+        assert packed.unpack(dict(written)["fx-mg"])["density"] == (1.78, 1.78, 1.78, 1, 3)
+        migrations.downgrade(url, "0005")
+        migrations.upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(query).all() == written
+    finally:
+        engine.dispose()

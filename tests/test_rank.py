@@ -348,3 +348,22 @@ def test_more_candidates_than_the_cap_is_a_422_asking_to_narrow(
 def test_at_most_10000_ids_are_taken(client: TestClient) -> None:
     ids = [f"m-{i}" for i in range(10_001)]
     assert paths(client, {"ids": ids, "criteria": [E]}) == ["ids"]
+
+
+def test_long_id_lists_travel_as_one_parameter(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond SHORT_ID_LIST ids the query takes them as one array (PostgreSQL) or JSON
+    (SQLite) parameter: the same answers as an IN list."""
+    from biomatdb.search import repository
+
+    body = {"ids": [*METALS, "fx-plga"], "criteria": [E, DENSITY]}
+    short = rank(client, body)
+    monkeypatch.setattr(repository, "SHORT_ID_LIST", 2)
+    assert rank(client, body) == short
+    assert paths(client, {"ids": [*METALS, "nope", "fx-draft"], "criteria": [E]}) == [
+        "ids[4]",
+        "ids[5]",
+    ]
+    compared = client.get("/api/v1/compare?ids=fx-mg,fx-steel,fx-peek").json()["data"]
+    assert [m["id"] for m in compared["materials"]] == ["fx-mg", "fx-steel", "fx-peek"]

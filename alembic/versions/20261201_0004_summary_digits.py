@@ -73,9 +73,7 @@ def upgrade() -> None:
         )
         .values(digits=sa.bindparam("n"))
     )
-    params = [
-        {"mid": mid, "key": key, "n": min(MAX_DIGITS, n)} for (mid, key), n in digits.items()
-    ]
+    params = [{"mid": mid, "key": key, "n": min(MAX_DIGITS, n)} for (mid, key), n in digits.items()]
     for start in range(0, len(params), BATCH):
         bind.execute(update, params[start : start + BATCH])
 

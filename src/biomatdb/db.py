@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -36,19 +35,15 @@ POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 40}
 WRITE_LOCK_KEY = 0x62696F6D  # "biom"
 
 
-def _json_int(digits: str) -> int | float:
-    """Integers as JSON holds them, except those no 64-bit integer holds.
-
-    PostgreSQL's jsonb prints the float 2e19 as ``20000000000000000000``; read back
-    as a Python int it could not be serialised again (orjson stops at 64 bits).
-    No field of a bundle is an integer of 16 digits or more, so those are floats.
-    """
-    return int(digits) if len(digits) < 16 else float(digits)
-
-
 def json_loads(text: str | bytes) -> Any:
-    """The JSON deserializer of every engine (see :func:`_json_int`)."""
-    return json.loads(text, parse_int=_json_int)
+    """The JSON deserializer of every engine: orjson.
+
+    Every integer it returns fits in 64 bits (larger ones become floats), so what is
+    read can always be serialised again: PostgreSQL's jsonb prints the float 2e19 as
+    ``20000000000000000000``, which must come back as a float. orjson is also 5 to 10
+    times faster than the standard library on the summaries a page of results reads.
+    """
+    return orjson.loads(text)
 
 
 def _sqlite_connect(

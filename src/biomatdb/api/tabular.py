@@ -32,14 +32,21 @@ class CsvLines:
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> bytes:
-        """The CSV lines of ``rows`` (None is an empty cell, booleans true / false)."""
+        """The CSV lines of ``rows``, every cell through :func:`cell` (the guard)."""
+        return self.raw([cell(c) for c in row] for row in rows)
+
+    def raw(self, rows: Iterable[Sequence[Any]]) -> bytes:
+        """The CSV lines of ``rows`` as they are: the caller has passed every text
+        cell through :func:`cell` or :func:`guard` (None is an empty cell)."""
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerows([_cell(c) for c in row] for row in rows)
+        self._writer.writerows(rows)
         return self._buffer.getvalue().encode("utf-8")
 
 
-def _cell(value: Any) -> Any:
+def cell(value: Any) -> Any:
+    """A cell as written: None empty, booleans true / false, whole floats as ints,
+    text through :func:`guard`."""
     if value is None:
         return ""
     if isinstance(value, bool):

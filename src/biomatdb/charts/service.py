@@ -49,7 +49,7 @@ class Axis:
         ``digits`` significant digits (its sources'; a unit of negative scale would swap
         min and max: put back in order)."""
         with np.errstate(all="ignore"):
-            values = round_significant(
+            values = units.round_array(
                 (canonical - self.conversion.offset) / self.conversion.scale, digits[:, None]
             )
         low = np.minimum(values[:, 0], values[:, 2])
@@ -65,22 +65,6 @@ class Axis:
         if self.scale == "log":
             ok &= values[:, 0] >= 1 / MAX_MAGNITUDE
         return ok
-
-
-def round_significant(values: Values, digits: Values | int = SIGNIFICANT_DIGITS) -> Values:
-    """Each value rounded to ``digits`` significant digits (0, inf and NaN unchanged)."""
-    with np.errstate(all="ignore"):
-        rounding = np.isfinite(values) & (values != 0)
-        magnitude = np.floor(np.log10(np.abs(np.where(rounding, values, 1.0))))
-        decimals = np.clip(digits - 1 - magnitude, -300, 300)
-        factor = 10.0 ** np.abs(decimals)  # exact for the usual |decimals| <= 22
-        rounded = np.where(
-            decimals >= 0,
-            np.round(values * factor) / factor,
-            np.round(values / factor) * factor,
-        )
-    result: Values = np.where(rounding, rounded, values)
-    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from biomatdb import units
+from biomatdb import packed, units
 from biomatdb.bundles.schemas import MaterialIn, PropertyValueIn, named_records
 from biomatdb.db import bulk_insert
 from biomatdb.kit.chunks import chunks
@@ -122,6 +122,9 @@ def material_fields(entry: MaterialIn) -> dict[str, Any]:
         "description": entry.description,
         "degradable": entry.degradable,
         "synonyms": list(entry.synonyms),
+        # Every property summary in one column, so that a page of results (or an
+        # export batch) reads them with the material row (see biomatdb.packed).
+        "summary": packed.pack(summarize(entry)),
     }
 
 
@@ -174,12 +177,8 @@ def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
 
 def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows) -> None:
     """Property values with their canonical intervals, and one summary per property."""
-    per_property: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    given: dict[str, list[float | None]] = defaultdict(list)
     for pos, value in enumerate(entry.properties):
         low, high = canonical_interval(value)
-        per_property[value.property].append((low, high))
-        given[value.property] += (value.value, value.min, value.max)
         rows[PropertyValue].append(
             {
                 "material_id": mid,
@@ -200,18 +199,38 @@ def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows
                 "reference_id": ref_ids[value.source] if value.source else None,
             }
         )
-    for key, intervals in per_property.items():
+    for key, (low, high, typical, count, digits) in summarize(entry).items():
         rows[PropertySummary].append(
             {
                 "material_id": mid,
                 "property_key": key,
-                "canonical_min": min(lo for lo, _ in intervals),
-                "canonical_max": max(hi for _, hi in intervals),
-                "typical": typical_value(intervals),
-                "value_count": len(intervals),
-                "digits": units.derived_digits(given[key]),
+                "canonical_min": low,
+                "canonical_max": high,
+                "typical": typical,
+                "value_count": count,
+                "digits": digits,
             }
         )
+
+
+def summarize(entry: MaterialIn) -> dict[str, tuple[float, float, float, int, int]]:
+    """Per property: ``(min, max, typical, count, digits)`` of the entry's values in
+    the canonical unit (the summary rows, and ``materials.summary`` in one column)."""
+    intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    given: dict[str, list[float | None]] = defaultdict(list)
+    for value in entry.properties:
+        intervals[value.property].append(canonical_interval(value))
+        given[value.property] += (value.value, value.min, value.max)
+    return {
+        key: (
+            min(lo for lo, _ in found),
+            max(hi for _, hi in found),
+            typical_value(found),
+            len(found),
+            units.derived_digits(given[key]),
+        )
+        for key, found in intervals.items()
+    }
 
 
 def _record_rows(

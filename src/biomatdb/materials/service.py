@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from biomatdb import packed
 from biomatdb.errors import NotFound
 from biomatdb.kit import cursor
 from biomatdb.kit.hashing import json_hash
@@ -29,19 +30,17 @@ def search(
     key = cursor.decode(after, fingerprint) if after else None
     where = repository.conditions(session, query)
     rows, last_key = repository.page(session, query, where, key)
-    applications, summaries = repository.page_extras(session, [r[0] for r in rows])
-    items = [list_item(row, applications[row[0]], summaries[row[0]], out) for row in rows]
+    applications = repository.applications_of(session, [r[0] for r in rows])
+    items = [list_item(row, applications[row[0]], out) for row in rows]
     total, facets = counts.totals(session, fingerprint, query.facets, where)
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
     return items, total, next_cursor, facets
 
 
-def list_item(
-    row: Any, applications: list[str], summaries: list[Any], out: OutputUnits = CANONICAL
-) -> dict[str, Any]:
+def list_item(row: Any, applications: list[str], out: OutputUnits = CANONICAL) -> dict[str, Any]:
     """A search result in wire form (the shape of ``MaterialListItem``), its values in
     the units of ``out`` and rounded to their sources' digits."""
-    _, slug, name, material_class, subclass, degradable, updated_at = row
+    _, slug, name, material_class, subclass, degradable, updated_at, summary = row
     return {
         "id": slug,
         "name": name,
@@ -57,7 +56,7 @@ def list_item(
                 "unit": out.unit(key),
                 "count": n,
             }
-            for key, low, high, typical, n, digits in summaries
+            for key, (low, high, typical, n, digits) in packed.unpack(summary).items()
         },
         "updated_at": iso_utc(updated_at),
     }

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -66,6 +67,10 @@ class Material(Base):
     description: Mapped[str | None] = mapped_column(Text)
     degradable: Mapped[bool | None] = mapped_column(Boolean)
     synonyms: Mapped[list[str]] = mapped_column(default=list)
+    #: The property summaries of the shown version, packed (``biomatdb.packed``; the
+    #: same as material_property_summaries, which filters and sorts use): a page of
+    #: results reads them with its rows.
+    summary: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default=MaterialStatus.draft.value)
     #: The version shown by the projection (the public one, or the latest if never public).
     version: Mapped[int] = mapped_column(Integer, default=1)

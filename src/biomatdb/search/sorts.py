@@ -31,6 +31,7 @@ ROW_COLUMNS = (
     Material.subclass,
     Material.degradable,
     Material.updated_at,
+    Material.summary,
 )
 
 
@@ -92,6 +93,18 @@ class SortKind(ABC):
 SORTS: Registry[SortKind] = Registry("sort")
 
 
+def after_keyset(column: Any, value: Any, slug: str, descending: bool) -> ColumnElement[bool]:
+    """The rows after ``(value, slug)`` in the order ``column`` (either way), then
+    ``slug``. The leading ``column >= value`` (or ``<=``) is what lets the index seek
+    to the page: with the OR alone, both databases walk the index from its start and
+    filter, so that the 100th page of an export cost 100 times the first."""
+    if descending:
+        bound, beyond = column <= value, column < value
+    else:
+        bound, beyond = column >= value, column > value
+    return and_(bound, or_(beyond, and_(column == value, Material.slug > slug)))
+
+
 class ColumnSort(SortKind):
     """An order by one column of ``materials``, then by id."""
 
@@ -113,9 +126,7 @@ class ColumnSort(SortKind):
         return [column.desc() if sort.descending else column.asc(), Material.slug]
 
     def after(self, sort: Sort, keyset: list[Any]) -> ColumnElement[bool]:
-        column, value = self.column(), keyset[0]
-        beyond = column < value if sort.descending else column > value
-        return or_(beyond, and_(column == value, Material.slug > keyset[1]))
+        return after_keyset(self.column(), keyset[0], keyset[1], sort.descending)
 
     def page(
         self,
@@ -220,9 +231,7 @@ class PropertySort(SortKind):
                 .order_by(typical.desc() if sort.descending else typical.asc(), Material.slug)
             )
             if after is not None:
-                value = after[0]
-                beyond = typical < value if sort.descending else typical > value
-                stmt = stmt.where(or_(beyond, and_(typical == value, Material.slug > after[1])))
+                stmt = stmt.where(after_keyset(typical, after[0], after[1], sort.descending))
             found = session.execute(stmt.limit(limit)).all()
             rows = [r[:-1] for r in found]
             keys = [r[-1] for r in found]

@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
 
-from biomatdb import catalogue, units
+from biomatdb import catalogue, packed, units
 from biomatdb.errors import BiomatdbError, FieldProblem, InvalidBody
 from biomatdb.kit.chunks import chunks
 from biomatdb.kit.paths import from_validation_error, join
-from biomatdb.models import Material, PropertySummary
-from biomatdb.search.repository import conditions
+from biomatdb.models import Material
+from biomatdb.search.repository import conditions, published_among
 from biomatdb.search.request import FILTER_PARAMETERS, query_from_json
 from biomatdb.selection import methods
 from biomatdb.selection.schemas import MAX_CANDIDATES, CriterionIn, RankIn
-from biomatdb.vocab import MaterialStatus
 
 #: Ids per query when checking that named materials exist (below every backend's
 #: bind-parameter limit; up to 20 criteria x 10,000 inline values can name ids).
@@ -51,21 +51,40 @@ class Criterion:
     convert: units.Conversion
     weight: float | None
 
-    def shown(self, canonical: float, digits: int | None = None) -> float:
-        """A canonical value in the caller's unit, rounded to ``digits`` (those of
-        its sources) when given."""
+    def shown(self, canonical: float) -> float:
+        """A canonical value (a target) in the caller's unit."""
+        return units.shown((canonical - self.convert.offset) / self.convert.scale, None)
+
+    def shown_array(
+        self, canonical: npt.NDArray[np.float64], digits: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Canonical values in the caller's unit, each rounded to its ``digits`` (those
+        of its sources; NaN: 12, float noise only)."""
         value = (canonical - self.convert.offset) / self.convert.scale
-        return units.shown(value, digits)
+        return units.round_array(value, np.where(np.isnan(digits), 12.0, digits))
 
 
 @dataclass(frozen=True)
-class Candidate:
-    slug: str
-    name: str
-    material_class: str
-    values: tuple[float | None, ...]
-    #: Per criterion: the significant digits its value is shown with.
-    digits: tuple[int | None, ...]
+class Candidates:
+    """The candidates (by id) and their values, as columns: ``values`` is the m x n
+    decision matrix in canonical units (NaN where a value is missing), ``digits`` the
+    significant digits each value is shown with (NaN: as it is)."""
+
+    slugs: list[str]
+    names: list[str]
+    classes: list[str]
+    values: npt.NDArray[np.float64]
+    digits: npt.NDArray[np.float64]
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Candidates:
+        """Only these rows, in this order."""
+        return Candidates(
+            [self.slugs[i] for i in rows],
+            [self.names[i] for i in rows],
+            [self.classes[i] for i in rows],
+            self.values[rows],
+            self.digits[rows],
+        )
 
 
 def parse(raw: object) -> RankIn:
@@ -86,20 +105,20 @@ def rank(session: Session, body: RankIn) -> dict[str, Any]:
     """Rank the candidates of ``body``: the response of ``POST /api/v1/rank``."""
     problems: list[FieldProblem] = []
     criteria = check_criteria(body.criteria, problems)
-    where = _filter_clauses(session, body.filter, problems)
-    if body.ids is not None:
-        where.append(Material.slug.in_(body.ids))
-    _check_ids(session, body, problems)
-    if problems:
+    where = _filter_clauses(session, body.filter, body.ids, problems)
+    candidates = None
+    if not problems:
+        candidates = load_candidates(session, criteria, where)
+    # Without a filter the candidates are exactly the published ones among ids: the
+    # query that found them answers which ids exist.
+    found = set(candidates.slugs) if candidates is not None and body.filter is None else set()
+    _check_ids(session, body, found, problems)
+    if problems or candidates is None:
         raise _invalid(problems)
-    candidates = load_candidates(session, criteria, where)
     ranked, excluded = _split(candidates, criteria)
     weights = _weights(criteria)
     problem = methods.Problem.of(
-        np.array([c.values for c in ranked], dtype=np.float64).reshape(-1, len(criteria)),
-        [c.goal for c in criteria],
-        weights,
-        [c.target for c in criteria],
+        ranked.values, [c.goal for c in criteria], weights, [c.target for c in criteria]
     )
     params = body.params
     try:
@@ -123,7 +142,7 @@ def rank(session: Session, body: RankIn) -> dict[str, Any]:
                 for c, w in zip(criteria, problem.weights, strict=True)
             ],
             "params": used,
-            "total": len(ranked),
+            "total": len(ranked.slugs),
             "excluded": excluded,
         },
     }
@@ -223,34 +242,37 @@ def _conversion(
 
 
 def _filter_clauses(
-    session: Session, data: dict[str, Any] | None, problems: list[FieldProblem]
+    session: Session,
+    data: dict[str, Any] | None,
+    ids: list[str] | None,
+    problems: list[FieldProblem],
 ) -> list[ColumnElement[bool]]:
-    if data is None:
-        return [Material.status == MaterialStatus.published.value]
+    """The candidates' WHERE clauses: the filter's conditions among ``ids`` (when
+    given), or every published material."""
     try:
-        query = query_from_json(data, allowed=FILTER_PARAMETERS, prefix="filter", error=InvalidBody)
+        query = query_from_json(
+            data or {}, allowed=FILTER_PARAMETERS, prefix="filter", error=InvalidBody
+        )
     except BiomatdbError as exc:
         problems.extend(exc.errors)
         return []
-    return conditions(session, query)
+    return conditions(session, query, among=ids)
 
 
-def _check_ids(session: Session, body: RankIn, problems: list[FieldProblem]) -> None:
-    """Every id in ``ids`` and in inline ``values`` must be a published material."""
+def _check_ids(
+    session: Session, body: RankIn, known: set[str], problems: list[FieldProblem]
+) -> None:
+    """Every id in ``ids`` and in inline ``values`` must be a published material
+    (``known``: ids already known to be; the others are looked up)."""
     named = set(body.ids or [])
     for criterion in body.criteria:
         named.update(criterion.values or {})
+    named -= known
     if not named:
         return
-    known: set[str] = set()
+    known = set(known)
     for part in chunks(sorted(named), ID_CHUNK):
-        known.update(
-            session.scalars(
-                select(Material.slug).where(
-                    Material.slug.in_(part), Material.status == MaterialStatus.published.value
-                )
-            )
-        )
+        known.update(session.scalars(select(Material.slug).where(*published_among(session, part))))
     message = "unknown or unpublished material; search /api/v1/materials for the ids that exist"
     problems.extend(
         FieldProblem(f"ids[{i}]", message)
@@ -267,22 +289,15 @@ def _check_ids(session: Session, body: RankIn, problems: list[FieldProblem]) -> 
 
 def load_candidates(
     session: Session, criteria: Sequence[Criterion], where: list[ColumnElement[bool]]
-) -> list[Candidate]:
-    """The matching materials (by id) with each criterion's value: one query."""
-    keys = list(dict.fromkeys(c.property_key for c in criteria if c.property_key))
-    summaries = {key: aliased(PropertySummary) for key in keys}
-    stmt = select(
-        Material.slug,
-        Material.name,
-        Material.material_class,
-        *(summary.typical for summary in summaries.values()),
-        *(summary.digits for summary in summaries.values()),
-    ).where(*where)
-    for key, summary in summaries.items():
-        stmt = stmt.outerjoin(
-            summary, and_(summary.material_id == Material.id, summary.property_key == key)
-        )
-    rows = session.execute(stmt.order_by(Material.slug).limit(MAX_CANDIDATES + 1)).all()
+) -> Candidates:
+    """The matching materials (by id) with each criterion's value: one query, the
+    typical values read from each material's packed ``summary`` column."""
+    stmt = select(Material.slug, Material.name, Material.material_class, Material.summary)
+    rows = (
+        session.connection()
+        .execute(stmt.where(*where).order_by(Material.slug).limit(MAX_CANDIDATES + 1))
+        .all()
+    )
     if len(rows) > MAX_CANDIDATES:
         raise _invalid(
             [
@@ -293,44 +308,35 @@ def load_candidates(
                 )
             ]
         )
-    column = {key: 3 + i for i, key in enumerate(keys)}
-
-    def value(row: Any, criterion: Criterion) -> float | None:
+    values = np.full((len(rows), len(criteria)), np.nan)
+    digits = np.full((len(rows), len(criteria)), np.nan)
+    slugs = [row[0] for row in rows]
+    at, records = packed.batch([row[3] for row in rows])
+    columns = packed.column(records[:, packed.KEY], [c.property_key or "" for c in criteria])
+    for j, criterion in enumerate(criteria):
         if criterion.property_key:
-            typical: float | None = row[column[criterion.property_key]]
-            return typical
-        return (criterion.values or {}).get(row[0])
-
-    def digits(row: Any, criterion: Criterion) -> int | None:
-        if criterion.property_key:
-            found: int | None = row[column[criterion.property_key] + len(keys)]
-            return found
-        return None  # inline values are shown as given
-
-    return [
-        Candidate(
-            slug=row[0],
-            name=row[1],
-            material_class=row[2],
-            values=tuple(value(row, c) for c in criteria),
-            digits=tuple(digits(row, c) for c in criteria),
-        )
-        for row in rows
-    ]
+            mine = columns == j
+            values[at[mine], j] = records[mine, packed.TYPICAL]
+            digits[at[mine], j] = records[mine, packed.DIGITS]
+        else:  # inline values are shown as given
+            given = criterion.values or {}
+            values[:, j] = np.array([given.get(slug) for slug in slugs], dtype=np.float64)
+    return Candidates(slugs, [r[1] for r in rows], [r[2] for r in rows], values, digits)
 
 
 def _split(
-    candidates: list[Candidate], criteria: Sequence[Criterion]
-) -> tuple[list[Candidate], list[dict[str, Any]]]:
+    candidates: Candidates, criteria: Sequence[Criterion]
+) -> tuple[Candidates, list[dict[str, Any]]]:
     """Those with every value, and the others with the criteria they lack."""
-    ranked, excluded = [], []
-    for candidate in candidates:
-        missing = [c.label for c, v in zip(criteria, candidate.values, strict=True) if v is None]
-        if missing:
-            excluded.append({"id": candidate.slug, "missing": missing})
-        else:
-            ranked.append(candidate)
-    return ranked, excluded
+    lacking = np.isnan(candidates.values)
+    excluded = [
+        {
+            "id": candidates.slugs[i],
+            "missing": [c.label for c, gap in zip(criteria, lacking[i], strict=True) if gap],
+        }
+        for i in np.flatnonzero(lacking.any(axis=1))
+    ]
+    return candidates.take(np.flatnonzero(~lacking.any(axis=1))), excluded
 
 
 def _weights(criteria: Sequence[Criterion]) -> list[float]:
@@ -339,34 +345,35 @@ def _weights(criteria: Sequence[Criterion]) -> list[float]:
 
 def _items(
     method: methods.Method,
-    ranked: list[Candidate],
+    ranked: Candidates,
     criteria: Sequence[Criterion],
     result: methods.Result,
 ) -> list[dict[str, Any]]:
-    slugs = [c.slug for c in ranked]
-    best_first = methods.order(result.scores, slugs, method)
-    scores = result.scores.tolist()
-    normalized = result.normalized.tolist()
-    details = {name: values.tolist() for name, values in result.details.items()}
+    """The ranked items, best first; numbers rounded all at once (numpy)."""
+    best_first = methods.order(result.scores, ranked.slugs, method)
+    shown = np.column_stack(
+        [c.shown_array(ranked.values[:, j], ranked.digits[:, j]) for j, c in enumerate(criteria)]
+    ).reshape(len(ranked.slugs), len(criteria))
+    values = shown.tolist()
+    scores = units.round_array(result.scores, SCORE_DIGITS).tolist()
+    normalized = units.round_array(result.normalized, SCORE_DIGITS).tolist()
+    details = {
+        name: units.round_array(found, SCORE_DIGITS).tolist()
+        for name, found in result.details.items()
+    }
+    labels = [(c.label, c.unit) for c in criteria]
     return [
         {
-            "id": ranked[i].slug,
-            "name": ranked[i].name,
-            "class": ranked[i].material_class,
+            "id": ranked.slugs[i],
+            "name": ranked.names[i],
+            "class": ranked.classes[i],
             "rank": position,
-            "score": _round(scores[i]),
+            "score": scores[i],
             "criteria": [
-                {
-                    "criterion": c.label,
-                    "value": c.shown(float(value or 0.0), digits),  # never None once ranked
-                    "unit": c.unit,
-                    "normalized": _round(r),
-                }
-                for c, value, digits, r in zip(
-                    criteria, ranked[i].values, ranked[i].digits, normalized[i], strict=True
-                )
+                {"criterion": label, "value": value, "unit": unit, "normalized": r}
+                for (label, unit), value, r in zip(labels, values[i], normalized[i], strict=True)
             ],
-            "details": {name: _round(values[i]) for name, values in details.items()},
+            "details": {name: found[i] for name, found in details.items()},
         }
         for position, i in enumerate(best_first, start=1)
     ]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
 from biomatdb.models import Material
-from biomatdb.search.repository import summary_rows
+from biomatdb.search.repository import published_among, summary_rows
 from biomatdb.selection.schemas import (
     ComparedMaterial,
     ComparedProperty,
@@ -16,7 +16,6 @@ from biomatdb.selection.schemas import (
     Comparison,
 )
 from biomatdb.units.output import CANONICAL, OutputUnits
-from biomatdb.vocab import MaterialStatus
 
 MIN_IDS = 2
 MAX_IDS = 20
@@ -44,7 +43,7 @@ def compare(
     units of ``out``."""
     rows = session.execute(
         select(Material.id, Material.slug, Material.name, Material.material_class).where(
-            Material.slug.in_(ids), Material.status == MaterialStatus.published.value
+            *published_among(session, ids)
         )
     ).all()
     found = {slug: (mid, name, cls) for mid, slug, name, cls in rows}

@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pint
 
 from biomatdb import catalogue
@@ -43,6 +46,7 @@ __all__ = [
     "conversion",
     "derived_digits",
     "parse_unit",
+    "round_array",
     "round_significant",
     "shown",
     "significant_digits",
@@ -98,6 +102,23 @@ def round_significant(value: float, digits: int = 12) -> float:
     if value == 0 or not math.isfinite(value):
         return value
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def round_array(values: npt.NDArray[np.float64], digits: Any = 12) -> npt.NDArray[np.float64]:
+    """:func:`round_significant` of every value at once (``digits``: a number, or an
+    array that broadcasts against ``values``); 0, inf and NaN stay as they are."""
+    with np.errstate(all="ignore"):
+        rounding = np.isfinite(values) & (values != 0)
+        magnitude = np.floor(np.log10(np.abs(np.where(rounding, values, 1.0))))
+        decimals = np.clip(digits - 1 - magnitude, -300, 300)
+        factor = 10.0 ** np.abs(decimals)  # exact for the usual |decimals| <= 22
+        rounded = np.where(
+            decimals >= 0,
+            np.round(values * factor) / factor,
+            np.round(values / factor) * factor,
+        )
+    result: npt.NDArray[np.float64] = np.where(rounding, rounded, values)
+    return result
 
 
 def conversion(unit: str, property_key: str) -> Conversion:
