@@ -159,7 +159,7 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
         "",
         "Over HTTP on loopback (`biomatdb serve`, one worker, a fresh process per database "
         "and size). Milliseconds p50 / p95; the export streams every material as CSV "
-        "(parsed by the client as it arrives) and reports rows per second and the server's "
+        "(rows counted by the client as they arrive) and reports rows per second and the server's "
         "peak RSS (`VmHWM`) afterwards. Timed by `benchmarks/choosing.py`.",
         "",
         "| database | materials | what | figures | target | met |",
