@@ -98,6 +98,10 @@ class Bad:
     marks: list[Any] = field(default_factory=list)
 
 
+#: Where a curator's import that sets an editor-only status is refused.
+STATUS = ["materials[0].status"]
+
+
 def imp(case_id: str, body: bytes, status: int, paths: list[str] | None, **kw: Any) -> Bad:
     return Bad(case_id, "POST", IMPORTS, body, status, paths, **kw)
 
@@ -384,9 +388,15 @@ CASES: list[Bad] = [
         content_type=NDJSON,
     ),
     # --- rights --------------------------------------------------------------------------------
-    imp("curator-imports-published", bundle(entry(status="published")), 403, None),
-    imp("curator-imports-retracted", bundle(entry(status="retracted")), 403, None),
-    imp("curator-imports-published-without-source", bundle(PUBLISHED_NO_SOURCE), 403, None),
+    imp("curator-imports-published", bundle(entry(status="published")), 403, STATUS),
+    imp("curator-imports-retracted", bundle(entry(status="retracted")), 403, STATUS),
+    # The role problem and every other problem, at once (issue 10).
+    imp(
+        "curator-imports-published-without-source",
+        bundle(PUBLISHED_NO_SOURCE),
+        403,
+        [*STATUS, "materials[0].properties[0].source"],
+    ),
     imp("reader-imports", bundle(ENTRY), 403, None, role="reader"),
     imp("anonymous-imports", bundle(ENTRY), 401, None, role="anonymous"),
     # --- POST /api/v1/materials ------------------------------------------------------------

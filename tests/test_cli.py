@@ -44,7 +44,7 @@ def test_keys_create_list_revoke(cli_database: str) -> None:
     assert "alice\tcurator\tbmdb_" in out
     assert key not in out
     assert run("keys", "create", "--role", "curator", "--name", "alice")[0] == 1
-    assert run("keys", "create", "--role", "wizard", "--name", "bob")[0] == 1
+    assert run("keys", "create", "--role", "wizard", "--name", "bob")[0] == 2
     assert run("keys", "revoke", "alice")[0] == 0
     assert "revoked: 20" in run("keys", "list")[1]
     assert run("keys", "revoke", "nobody")[0] == 1
@@ -69,7 +69,7 @@ def test_import_report_and_exit_codes(cli_database: str, tmp_path: Path) -> None
     assert code == 1
     assert json.loads(out)["errors"][0]["path"] == "materials[0].class"
     missing = run("import", str(tmp_path / "missing.json"))
-    assert missing[0] == 1
+    assert missing[0] == 2
     out_file = tmp_path / "export.json"
     assert run("export", "--out", str(out_file))[0] == 0
     exported = json.loads(out_file.read_text())
@@ -130,10 +130,10 @@ def test_export_formats_take_the_search_filters_as_options(
 def test_export_option_errors_name_the_option(cli_database: str) -> None:
     code, _, err = run("export", "--format", "csv", "--prop", "youngs_modulus:x")
     assert code == 2
-    assert err.startswith("--prop[0]: malformed range")
+    assert err.startswith("error: --prop[0]: malformed range")
     code, _, err = run("export", "--format", "xlsx")
     assert code == 2
     assert "bundle, csv, ndjson, values-csv" in err
     code, _, err = run("export", "--format", "csv", "--units", "density:GPa")
     assert code == 2
-    assert err.startswith("--units:")
+    assert err.startswith("error: --units:")

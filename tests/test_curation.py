@@ -358,7 +358,13 @@ def test_feed_cursor_errors(client: TestClient, keys: dict[str, str]) -> None:
     assert response.status_code == 400
     end = client.get("/api/v1/changes?since=999999999", headers=auth(keys["reader"])).json()
     assert end["data"] == []
-    assert end["meta"] == {"next_cursor": "999999999", "has_more": False}
+    assert end["meta"] == {
+        "total": 0,
+        "next_cursor": "999999999",
+        "has_more": False,
+        "last_updated": end["meta"]["last_updated"],
+    }
+    assert end["meta"]["last_updated"]
 
 
 @pytest.mark.parametrize("role", ["curator", "editor", "admin"])

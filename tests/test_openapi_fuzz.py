@@ -80,6 +80,7 @@ READ_OPERATIONS = {
     "/api/v1/compare",
     "/api/v1/charts/ashby",
     "/api/v1/values",
+    "/api/v1/info",
     "/problems/{problem_type}",
     # Need a key: fuzzed anonymously they answer 401 problems (writes: tests/test_curation*).
     "/api/v1/materials/{material_id}/history",

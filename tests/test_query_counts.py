@@ -43,8 +43,8 @@ def test_search_statement_count_is_independent_of_page_size(
     counts.clear()
     many = statements_for(client, session, "/api/v1/materials?limit=200")
     assert one == many
-    # page (summaries come in its rows), applications, data version, total
-    assert many == 4
+    # page (summaries come in its rows), applications, data version, total, last update
+    assert many == 5
     counts.clear()
     with_facets = statements_for(
         client, session, "/api/v1/materials?limit=200&facets=class,application,country"

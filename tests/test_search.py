@@ -120,7 +120,13 @@ def test_search_result_sets(client: TestClient, query: str, expected: list[str])
 def test_default_listing_is_every_published_material_by_name(client: TestClient) -> None:
     body = client.get("/api/v1/materials").json()
     assert [m["id"] for m in body["data"]] == ALL_BY_NAME
-    assert body["meta"] == {"total": 12, "next_cursor": None, "facets": None}
+    assert body["meta"] == {
+        "total": 12,
+        "next_cursor": None,
+        "last_updated": body["meta"]["last_updated"],
+        "facets": None,
+    }
+    assert body["meta"]["last_updated"]
     assert "fx-draft" not in [m["id"] for m in body["data"]]
 
 

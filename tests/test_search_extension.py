@@ -144,7 +144,7 @@ def test_json_only_problems_name_their_path() -> None:
 
     with pytest.raises(InvalidParameter) as caught:
         SearchRequest.from_json(
-            {"clas": ["metal"], "prop": ["density:1..2", 5], "class": "metal", "sort": "name"},
+            {"clas": ["metal"], "prop": ["density:1..2", 5], "class": {"a": 1}, "sort": "name"},
             allowed=FILTER_PARAMETERS,
         )
     paths = [(e.path, e.message.split(";")[0]) for e in caught.value.errors]
@@ -157,9 +157,12 @@ def test_json_only_problems_name_their_path() -> None:
     with pytest.raises(InvalidParameter) as not_an_object:
         SearchRequest.from_json(["class", "metal"])
     assert not_an_object.value.errors[0].path == ""
-    # A filter object is a whole search without order or page.
+    # A filter object is a whole search without order or page; one value of a
+    # repeatable parameter may be given bare, as in a URL.
     request = SearchRequest.from_json({"class": ["metal"]}, allowed=FILTER_PARAMETERS)
     assert request.to_query().value("classes") == ["metal"]
+    bare = SearchRequest.from_json({"class": "metal"}, allowed=FILTER_PARAMETERS)
+    assert bare.to_query() == request.to_query()
     assert request.cursor is None
 
 

@@ -452,7 +452,9 @@ def test_a_connection_that_sends_nothing_is_closed(limited: Server) -> None:
 
 def forwarded_request(marker: str) -> bytes:
     return (
-        f"GET /health?probe={marker} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        # a search for the marker: it shows in the access log line (strict parameters
+        # refuse a made-up one such as ?probe=)
+        f"GET /api/v1/materials?q={marker} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n"
     ).encode()
 

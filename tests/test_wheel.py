@@ -132,6 +132,15 @@ def test_the_wheel_carries_the_runtime_files(installed: Installed) -> None:
         assert shipped <= names, shipped - names
     assert f"biomatdb-{__version__}.dist-info/licenses/LICENSE" in names
     assert "biomatdb/__main__.py" in names
+    # the documentation pages' assets (served at /static, no CDN) and their licences
+    static = {
+        f"biomatdb/{p.relative_to(ROOT / 'src' / 'biomatdb').as_posix()}"
+        for p in (ROOT / "src" / "biomatdb" / "static").rglob("*")
+        if p.is_file()
+    }
+    assert "biomatdb/static/swagger-ui/swagger-ui-bundle.js" in static
+    assert "biomatdb/static/redoc/redoc.standalone.js" in static
+    assert static <= names, static - names
     assert not any("__pycache__" in n for n in names)
 
 

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from biomatdb import __version__
-from biomatdb.api import problems
+from biomatdb.api import docs, problems
 from biomatdb.api.body import BodySizeLimit
 from biomatdb.api.deps import SessionDep
-from biomatdb.api.middleware import RefuseNul, SecurityHeaders
+from biomatdb.api.middleware import HeadAsGet, RefuseNul, SecurityHeaders, TrailingSlash
+from biomatdb.api.strict import strict_parameters
 from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.charts.router import router as charts_router
 from biomatdb.errors import NotFound
 from biomatdb.exchange.router import router as exchange_router
+from biomatdb.info.router import router as info_router
 from biomatdb.materials.router import router as materials_router
 from biomatdb.materials.schemas import StatusChange
 from biomatdb.organizations.router import router as organizations_router
@@ -70,14 +74,32 @@ def create_app() -> FastAPI:
         version=__version__,
         summary="The open biomaterials database",
         description=DESCRIPTION,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # served by docs.install, with local assets (no CDN)
+        redoc_url=None,
+        redirect_slashes=False,  # TrailingSlash answers /path/ as /path, no 307
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     problems.install(app)
+    # Every route refuses query parameters it does not take (see api/strict.py); set
+    # before the routers are included, which copy the app's dependencies.
+    app.router.dependencies.append(Depends(strict_parameters))
     app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, limit=get_settings().max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # streams stay streamed
+    app.add_middleware(HeadAsGet)  # outside gzip: HEAD has GET's headers, encoding included
+    app.add_middleware(TrailingSlash)
+    cors_origins = [o.strip() for o in get_settings().cors_origins.split(",") if o.strip()]
+    if cors_origins:  # off by default: no Access-Control-* header unless configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
+            max_age=600,
+        )
     app.add_middleware(SecurityHeaders)  # outermost: also on the answers of the others
+    docs.install(app)
     for router in (
         materials_router,
         exchange_router,
@@ -88,6 +110,7 @@ def create_app() -> FastAPI:
         selection_router,
         charts_router,
         values_router,
+        info_router,
         service_router,
     ):
         app.include_router(router)

@@ -189,12 +189,21 @@ def keys_of(text: str | None, *, path: str = "properties") -> list[str] | None:
     unknown = sorted(key for key in wanted if get(key) is None)
     if unknown:
         problems = [
-            FieldProblem(
-                path, f"unknown property {key[:64]!r}; see /api/v1/properties for the catalogue"
-            )
+            FieldProblem(path, unknown_key(key))
             for key in unknown
         ]
         raise InvalidParameter(
             "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
         )
     return [p.key for p in CATALOGUE if p.key in wanted]
+
+
+def unknown_key(key: str) -> str:
+    """The message for a property key the catalogue lacks, with the nearest key:
+    ``unknown property 'youngs_modulos'; did you mean 'youngs_modulus'? see ...``."""
+    import difflib
+
+    shown = str(key)[:64]
+    near = difflib.get_close_matches(shown.lower(), list(BY_KEY), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"unknown property {shown!r}{hint}; see /api/v1/properties for the catalogue"

@@ -1,39 +1,359 @@
-"""The ``biomatdb`` command line (contract section 4): thin over the services."""
+"""The ``biomatdb`` command line (contract section 4): thin over the services.
+
+Every error a user can cause is one line on stderr saying what to do, with an
+exit code from :data:`EXIT_CODES` (the hidden ``--debug`` option shows the
+traceback instead); long imports, exports and seeds show a progress bar on a
+terminal.
+"""
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import sys
+import threading
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from biomatdb import resources
-from biomatdb.errors import InvalidBundle
+from biomatdb.errors import BiomatdbError, InvalidBundle
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: The exit codes (also in the help epilog and the README).
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_CODES = (
+    "Exit codes: 0 done; "
+    "1 the command ran and found problems (an import with errors, an unknown key name) "
+    "or failed unexpectedly; "
+    "2 usage or bad input: a bad option or value, a missing, unreadable or invalid file, "
+    "an output path that cannot be written, a database that cannot be used "
+    "(BIOMATDB_DATABASE_URL wrong, server unreachable, not migrated)."
+)
+
+#: ``ctx.meta`` key of the hidden ``--debug`` option.
+DEBUG = "biomatdb.debug"
+#: Seconds of work before a progress bar appears (on a terminal only).
+PROGRESS_DELAY = 1.0
+
+
+class CliError(Exception):
+    """A user error: one ``error: ...`` line per problem, the last one with what to do."""
+
+    def __init__(self, problems: str | Sequence[str], hint: str, code: int = EXIT_USAGE) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.hint = hint
+        self.code = code
+        super().__init__("; ".join([*self.problems, hint]))
+
+    def show(self) -> None:
+        *before, last = self.problems or ["failed"]
+        for problem in before:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"error: {last}; {self.hint}", err=True)
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown as ``FILE...`` in usage and help, without a type placeholder."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "value").upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+def _plain_help(params: list[Any]) -> list[Any]:
+    """Help that reads like a usual CLI: ``--out FILE``, ``FILE...``, flags bare."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            if param.metavar is None:
+                param.metavar = (param.name or "value").upper()
+            param.__class__ = _PlainArgument
+        elif param.metavar is None:
+            flag = getattr(param, "is_flag", False)
+            param.metavar = "" if flag else (param.name or "value").upper()
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_help(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """Plain help; at the top, every exception becomes one line and an exit code."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_help(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if ctx.meta.get(DEBUG):
+                raise
+            failure = _usage_error(exc) if _is_control_flow(exc) else _explain(exc)
+            if failure is None:
+                raise
+            failure.show()
+            raise typer.Exit(code=failure.code) from None
+
+
+def _is_control_flow(exc: Exception) -> bool:
+    """Exit, Abort and usage errors of click (vendored by newer typer): typer shows them."""
+    if isinstance(exc, typer.Exit | typer.Abort):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        return True  # `biomatdb export | head`: typer exits quietly
+    return type(exc).__module__.split(".")[0] in ("click", "typer")
+
+
+def _usage_error(exc: Exception) -> CliError | None:
+    """A usage error of a command's options or arguments (``No such option: --x``) as
+    one line; other control flow (exit, abort, help on no arguments) passes."""
+    kinds = {kind.__name__ for kind in type(exc).__mro__}
+    if "UsageError" not in kinds or "NoArgsIsHelpError" in kinds:
+        return None
+    message = str(getattr(exc, "format_message", lambda: str(exc))()).rstrip(".")
+    context = getattr(exc, "ctx", None)
+    command = getattr(context, "command_path", None) or "biomatdb"
+    return CliError(message, f"see {command} --help")
+
+
+def _explain(exc: Exception) -> CliError:
+    """The one-line explanation of an exception raised by a command."""
+    from alembic.util import CommandError
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, OSError):
+        return _os_error(exc, "cannot use")
+    if isinstance(exc, BiomatdbError):
+        return _domain_error(exc, "see biomatdb --help")
+    if isinstance(exc, SQLAlchemyError):
+        found = _database_error(exc)
+        if found is not None:
+            return found
+    if isinstance(exc, CommandError):  # Alembic: an unknown revision
+        return CliError(str(exc), "give head, base or a revision id (see alembic history)")
+    if isinstance(exc, ValidationError):  # the BIOMATDB_ settings
+        problems = [
+            f"BIOMATDB_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        return CliError(problems, "fix the environment variable (README, Configuration)")
+    return CliError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        "run again with --debug for the traceback and report it",
+        code=EXIT_PROBLEMS,
+    )
+
+
+_OS_HINTS = {
+    errno.ENOENT: "check the path: the file, or the folder it goes in, must exist",
+    errno.EACCES: "check its permissions, or choose another path",
+    errno.EPERM: "check its permissions, or choose another path",
+    errno.EISDIR: "give a file, not a folder",
+    errno.ENOTDIR: "check the path: a part of it is a file, not a folder",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOSPC: "the disk is full; free some space or choose another path",
+}
+
+
+def _os_error(exc: OSError, action: str) -> CliError:
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:  # not a file: a socket (serve), a process
+        if exc.errno == errno.EADDRINUSE:
+            return CliError(reason, "choose another --port, or stop what listens on it")
+        return CliError(reason, "run again with --debug for the details")
+    hint = _OS_HINTS.get(exc.errno or 0, "check the path")
+    return CliError(f"{action} {exc.filename}: {reason}", hint)
+
+
+def _domain_error(exc: BiomatdbError, hint: str) -> CliError:
+    """A service's refusal: bad input exits 2; a conflict with stored data or a busy
+    database (the command ran) exits 1."""
+    from biomatdb.errors import Conflict, NotFound, ServiceUnavailable
+
+    problems = [f"--{p.path}: {p.message}" if p.path else p.message for p in exc.errors]
+    ran = isinstance(exc, Conflict | NotFound | ServiceUnavailable)
+    return CliError(problems or [exc.detail], hint, code=EXIT_PROBLEMS if ran else EXIT_USAGE)
+
+
+def _database_error(exc: Exception) -> CliError | None:
+    """A database that cannot be used: a bad URL, unreachable, not migrated (else None)."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+
+    from biomatdb.settings import get_settings
+
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return CliError(
+            f"BIOMATDB_DATABASE_URL is not a database URL ({exc})",
+            "set it to sqlite:///PATH or postgresql://USER@HOST/DATABASE",
+        )
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return None
+    url = _shown_url(get_settings().database_url)
+    orig = str(exc.orig or exc).strip()
+    reason = orig.splitlines()[0] if orig else type(exc).__name__
+    # a table or a column missing: not migrated, or migrated to an older revision
+    missing = getattr(exc.orig, "sqlstate", None) in ("42P01", "42703")
+    if missing or "no such table" in orig or "no such column" in orig:
+        return CliError(
+            f"the database {url} is not migrated ({reason})", "run: biomatdb db upgrade"
+        )
+    if isinstance(exc, ProgrammingError):
+        return None
+    if url.startswith("sqlite"):
+        hint = "check that the folder in BIOMATDB_DATABASE_URL exists and is writable"
+    else:
+        hint = "check BIOMATDB_DATABASE_URL and that the database server is running"
+    return CliError(f"cannot use the database {url}: {reason}", hint)
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(BIOMATDB_DATABASE_URL)"
+
 
 app = typer.Typer(
+    cls=_Group,
     help="biomatdb: the open biomaterials database.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+db_app = typer.Typer(cls=_Group, help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(
-    help="API keys (shown once at creation, stored as a hash).", no_args_is_help=True
+    cls=_Group,
+    help="API keys (shown once at creation, stored as a hash).",
+    no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", hidden=True, help="show tracebacks instead of one line")
+    ] = False,
+) -> None:
+    """biomatdb: the open biomaterials database."""
+    ctx.meta[DEBUG] = debug
+
+
+def _stderr_console() -> Console:
+    """The console progress goes to: stderr, a terminal only if stderr is one."""
+    from rich.console import Console
+
+    isatty = getattr(sys.stderr, "isatty", None)
+    return Console(stderr=True, force_terminal=bool(isatty and isatty()))
+
+
+class Progress:
+    """A progress bar on stderr: only on a terminal, and only once the work has taken
+    ``delay`` seconds (short commands stay quiet). ``total=None``: a spinner."""
+
+    def __init__(
+        self, console: Console, description: str, *, total: float | None, delay: float
+    ) -> None:
+        from rich import progress as rp
+
+        self._bar = rp.Progress(
+            rp.SpinnerColumn(),
+            rp.TextColumn("{task.description}"),
+            rp.BarColumn(),
+            rp.MofNCompleteColumn(),
+            rp.TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            redirect_stdout=False,  # exports write to stdout meanwhile
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task(description, total=total)
+        self._lock = threading.Lock()
+        self._shown = self._closed = False
+        self._timer: threading.Timer | None = None
+        if not console.is_terminal:
+            return
+        if delay <= 0:
+            self._show()
+        else:
+            self._timer = threading.Timer(delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._closed and not self._shown:
+                self._bar.start()
+                self._shown = True
+
+    def update(
+        self,
+        *,
+        description: str | None = None,
+        total: float | None = None,
+        completed: float | None = None,
+        advance: float | None = None,
+    ) -> None:
+        self._bar.update(
+            self._task,
+            description=description,
+            total=total,
+            completed=completed,
+            advance=advance,
+            refresh=description is not None and self._shown,  # each phase is seen
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._shown:
+                self._bar.stop()
+
+
+@contextmanager
+def progress(description: str, *, total: float | None = None) -> Iterator[Progress]:
+    """A :class:`Progress` on stderr for the duration of a block."""
+    bar = Progress(_stderr_console(), description, total=total, delay=PROGRESS_DELAY)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
 
 #: After an import that wrote this many property values, refresh planner statistics.
 LARGE_IMPORT = 5000
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+@db_app.command("upgrade", cls=_Command)
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="target revision", metavar="REVISION")] = "head",
+) -> None:
     """Apply migrations to BIOMATDB_DATABASE_URL."""
     from biomatdb import migrations
 
@@ -41,8 +361,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     typer.echo(f"database at revision {revision}")
 
 
-@db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision")]) -> None:
+@db_app.command("downgrade", cls=_Command)
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision", metavar="REVISION")],
+) -> None:
     """Revert migrations (``base`` empties the database)."""
     from biomatdb import migrations
 
@@ -50,62 +372,121 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision")
     typer.echo(f"database at revision {revision}")
 
 
-def _run_import(files: list[Path], *, dry_run: bool, as_json: bool) -> None:
+def _read_documents(files: Sequence[Path], *, as_json: bool) -> list[tuple[str, Any]]:
+    """Every file decoded (a bundle, or NDJSON by its name); a file that cannot be read
+    or decoded stops the command with exit 2, after all files are tried."""
     from biomatdb.bundles.reader import read_file
-    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
-    from biomatdb.exchange.importer import import_documents
 
     documents: list[tuple[str, Any]] = []
-    decode_errors: list[dict[str, str]] = []
+    errors: list[dict[str, str]] = []
+    hints: list[str] = []
     for path in files:
         try:
             documents.append((str(path), read_file(path)))
         except InvalidBundle as exc:
-            decode_errors.extend(
-                {"path": f"{path}: {e.path}".rstrip(": "), "message": e.message} for e in exc.errors
+            errors.extend(
+                {"path": f"{path}: {e.path}".rstrip(": "), "message": _decode_message(e.message)}
+                for e in exc.errors
+            )
+            hints.append(
+                "fix the file: one JSON bundle, or NDJSON (.ndjson) with one material per line"
             )
         except OSError as exc:
-            decode_errors.append({"path": str(path), "message": f"cannot read: {exc.strerror}"})
-    if decode_errors:
-        _print_errors(decode_errors, as_json=as_json)
-        raise typer.Exit(code=1)
+            errors.append({"path": str(path), "message": f"cannot read: {exc.strerror or exc}"})
+            hints.append(_OS_HINTS.get(exc.errno or 0, "check the path"))
+    if not errors:
+        return documents
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "errors": errors}, indent=2))
+        raise typer.Exit(code=EXIT_USAGE)
+    raise CliError(
+        [f"{e['path']}: {e['message']}" for e in errors],
+        "; ".join(dict.fromkeys(hints)) + " (nothing was written)",
+    )
+
+
+def _decode_message(message: str) -> str:
+    if "Extra data" in message:
+        return f"{message} (NDJSON? name the file .ndjson)"
+    return message
+
+
+def _import(
+    documents: list[tuple[str, Any]],
+    *,
+    dry_run: bool,
+    bar: Progress,
+    actor: str = "cli",
+    statistics_after: int = LARGE_IMPORT,
+) -> Any:
+    """Validate and write (unless ``dry_run`` or any error), committing on success;
+    the bar counts the materials of the documents written."""
+    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
+    from biomatdb.exchange.importer import import_documents
+
+    counts = [_material_count(document) for _, document in documents]
+    started = 0
+    # Not on a terminal (a log, a pipe): each document's "writing FILE: N material(s)"
+    # is a line of its own, as scripts and tests/test_robustness.py read it.
+    plain = not _stderr_console().is_terminal
+
+    def writing(line: str) -> None:  # called before each document is written, in order
+        nonlocal started
+        bar.update(description=line, total=sum(counts), completed=sum(counts[:started]))
+        started += 1
+        if plain:
+            typer.echo(line, err=True)
+
     session = get_sessionmaker()()
     try:
         report = import_documents(
             session,
             documents,
             dry_run=dry_run,
-            progress=lambda line: typer.echo(line, err=True),
+            actor=actor,
+            progress=writing,
             fresh_write_transaction=True,
         )
         if report.ok and not dry_run:
+            bar.update(description="committing", completed=sum(counts))
             session.commit()
-            if report.property_values_written >= LARGE_IMPORT:
+            if report.property_values_written >= statistics_after:
+                bar.update(description="refreshing planner statistics")
                 refresh_statistics(get_engine())
         else:
             session.rollback()
     finally:
         session.close()
+    return report
+
+
+def _material_count(document: Any) -> int:
+    materials = document.get("materials") if isinstance(document, dict) else None
+    return len(materials) if isinstance(materials, list) else 0
+
+
+def _run_import(files: Sequence[Path], *, dry_run: bool, as_json: bool) -> None:
+    documents = _read_documents(files, as_json=as_json)
+    verb = "checking" if dry_run else "checking, then writing"
+    with progress(f"{verb} {len(documents)} file(s)") as bar:
+        report = _import(documents, dry_run=dry_run, bar=bar)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         _print_report(report.as_dict())
     if not report.ok:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_PROBLEMS)
 
 
-def _print_errors(errors: list[dict[str, str]], *, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "errors": errors}, indent=2))
-        return
+def _print_errors(errors: list[dict[str, str]]) -> None:
     for error in errors:
         typer.echo(f"error: {error['path'] or '(document)'}: {error['message']}", err=True)
-    typer.echo(f"{len(errors)} error(s); nothing was written", err=True)
+    typer.echo(f"{len(errors)} error(s); nothing was written; fix them and run again", err=True)
 
 
 def _print_report(report: dict[str, Any]) -> None:
     if report["errors"]:
-        _print_errors(report["errors"], as_json=False)
+        _print_errors(report["errors"])
         return
     for kind in ("references", "organizations", "materials"):
         counts = report[kind]
@@ -117,29 +498,31 @@ def _print_report(report: dict[str, Any]) -> None:
     typer.echo(report["summary"])
 
 
-@keys_app.command("create")
+@keys_app.command("create", cls=_Command)
 def keys_create(
-    role: Annotated[str, typer.Option(help="reader, curator, editor or admin")],
-    name: Annotated[str, typer.Option(help="who uses the key; shown in the history")],
+    role: Annotated[str, typer.Option(help="reader, curator, editor or admin", metavar="ROLE")],
+    name: Annotated[
+        str, typer.Option(help="who uses the key; shown in the history", metavar="NAME")
+    ],
 ) -> None:
     """Create an API key and print it once."""
     from biomatdb.auth.keys import create_key
     from biomatdb.db import session_scope
-    from biomatdb.errors import BiomatdbError
 
     try:
         with session_scope(write=True) as session:
             row, key = create_key(session, name=name, role=role)
     except BiomatdbError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(code=1) from None
+        taken = exc.status == 409  # the name is taken
+        hint = "choose another --name (see biomatdb keys list)" if taken else ""
+        raise _domain_error(exc, hint or "see biomatdb keys create --help") from exc
     typer.echo(key)
     typer.echo(
         f"created key {row.name!r} with role {row.role}; it is shown only this once", err=True
     )
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=_Command)
 def keys_list() -> None:
     """List keys: name, role, created, revoked (never the key)."""
     from biomatdb.auth.keys import list_keys
@@ -154,50 +537,54 @@ def keys_list() -> None:
             )
 
 
-@keys_app.command("revoke")
-def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")]) -> None:
+@keys_app.command("revoke", cls=_Command)
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="the key's name", metavar="NAME")],
+) -> None:
     """Revoke a key by name; it stops working at once."""
     from biomatdb.auth.keys import revoke_key
     from biomatdb.db import session_scope
-    from biomatdb.errors import BiomatdbError
 
     try:
         with session_scope(write=True) as session:
             revoke_key(session, name)
     except BiomatdbError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(code=1) from None
+        raise _domain_error(exc, "see biomatdb keys list for the names") from exc
     typer.echo(f"revoked key {name!r}")
 
 
-@app.command("import")
+_DRY_RUN_HELP = "validate and report; write nothing"
+
+
+@app.command("import", cls=_Command)
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="bundle files (JSON)", exists=False)],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="validate and report; write nothing")
-    ] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="bundle files: JSON, or NDJSON with one material per line (.ndjson, .jsonl)",
+            metavar="FILE",
+            exists=False,
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_DRY_RUN_HELP)] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Import bundles: all or nothing; every error is reported with its JSON path."""
     _run_import(files, dry_run=dry_run, as_json=as_json)
 
 
-@app.command("seed")
+@app.command("seed", cls=_Command)
 def seed(
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="validate and report; write nothing")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_DRY_RUN_HELP)] = False,
 ) -> None:
     """Import the bundles shipped in seed/ (in file-name order)."""
     try:
         seed_dir = resources.seed_dir()
     except FileNotFoundError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+        raise CliError(str(exc), "reinstall biomatdb, or run from a source checkout") from exc
     files = sorted(seed_dir.glob("*.json"))
     if not files:
-        typer.echo(f"no seed bundles in {seed_dir}", err=True)
-        raise typer.Exit(code=1)
+        raise CliError(f"no seed bundles in {seed_dir}", "reinstall biomatdb")
     _run_import(files, dry_run=dry_run, as_json=False)
 
 
@@ -216,7 +603,12 @@ def _filter_options() -> list[inspect.Parameter]:
         repeatable = typing.get_origin(parameter.annotation) is list
         kind: Any = list[str] | None if repeatable else str | None
         help_text = parameter.doc.replace("{max_terms}", str(parameter.max_terms))
-        option = typer.Option(f"--{parameter.name}", help=help_text, show_default=False)
+        option = typer.Option(
+            f"--{parameter.name}",
+            help=help_text,
+            show_default=False,
+            metavar="WORDS" if parameter.name == "q" else parameter.name.upper(),
+        )
         options.append(
             inspect.Parameter(
                 f"filter_{parameter.identifier}",
@@ -230,7 +622,8 @@ def _filter_options() -> list[inspect.Parameter]:
 
 def export(
     out: Annotated[
-        Path | None, typer.Option("--out", help="file to write (default: stdout)")
+        Path | None,
+        typer.Option("--out", help="file to write (default: stdout)", metavar="FILE"),
     ] = None,
     format_: Annotated[
         str,
@@ -238,53 +631,60 @@ def export(
             "--format",
             help="bundle (JSON, importable), csv (one row per material), ndjson (one "
             "search item per line) or values-csv (one row per property value)",
+            metavar="FORMAT",
         ),
     ] = "bundle",
     sort: Annotated[
-        str | None, typer.Option(help="order of csv and ndjson rows (as the API's sort)")
+        str | None,
+        typer.Option(help="order of csv and ndjson rows (as the API's sort)", metavar="SORT"),
     ] = None,
     units: Annotated[
-        str | None, typer.Option(help="KEY:UNIT pairs, e.g. youngs_modulus:kPa (csv, ndjson)")
+        str | None,
+        typer.Option(
+            help="KEY:UNIT pairs, e.g. youngs_modulus:kPa (csv, ndjson)", metavar="KEY:UNIT,..."
+        ),
     ] = None,
     **filters: Any,
 ) -> None:
-    """Write the published materials (all, or those the filter options match) as a
-    bundle, CSV, NDJSON or a CSV of property values."""
+    """Write the published materials (all, or those the filter options match) as a \
+bundle, CSV, NDJSON or a CSV of property values."""
     from biomatdb.db import session_scope
-    from biomatdb.errors import BiomatdbError
 
     if format_ not in EXPORT_FORMATS:
-        typer.echo(f"--format: choose one of {', '.join(EXPORT_FORMATS)}", err=True)
-        raise typer.Exit(code=2)
+        raise CliError(
+            f"--format: unknown format {format_!r}", f"choose one of {', '.join(EXPORT_FORMATS)}"
+        )
     given = {name.removeprefix("filter_"): value for name, value in filters.items()}
     try:
-        with session_scope() as session:
-            chunks = _export_chunks(session, format_, given, sort, units)
-            _write(chunks, out)
+        query = _export_query(given, sort, units)
     except BiomatdbError as exc:
-        for problem in exc.errors or []:
-            typer.echo(f"--{problem.path}: {problem.message}", err=True)
-        if not exc.errors:
-            typer.echo(exc.detail, err=True)
-        raise typer.Exit(code=2) from None
+        raise _domain_error(exc, "see biomatdb export --help") from exc
+    with progress(f"exporting {format_}") as bar, _output(out) as sink, session_scope() as session:
+        _copy(_export_chunks(session, format_, query), sink, bar)
+    if out is not None:
+        typer.echo(f"wrote {out}", err=True)
 
 
-def _export_chunks(
-    session: Any, format_: str, given: dict[str, Any], sort: str | None, units: str | None
-) -> Iterator[bytes]:
-    """The export as byte chunks (validated before the first chunk)."""
-    from biomatdb.exchange.exporter import export_bundle
-    from biomatdb.materials import export as material_export
-    from biomatdb.search.repository import conditions
+def _export_query(given: dict[str, Any], sort: str | None, units: str | None) -> Any:
+    """The search the filter options ask for, checked before anything is opened:
+    ``(query, output units, filtered?)``."""
     from biomatdb.search.request import PARAMETERS, SearchRequest
     from biomatdb.units.output import OutputUnits
-    from biomatdb.values import service as values
 
     identifiers = {p.identifier: p.name for p in PARAMETERS}
     raw = {identifiers[k]: v for k, v in given.items() if v not in (None, [])}
     query = SearchRequest.from_json({**raw, "sort": sort}).to_query()
-    out = OutputUnits.parse(units)
-    filtered = bool(raw)
+    return query, OutputUnits.parse(units), bool(raw)
+
+
+def _export_chunks(session: Any, format_: str, checked: Any) -> Iterator[bytes]:
+    """The export as byte chunks."""
+    from biomatdb.exchange.exporter import export_bundle
+    from biomatdb.materials import export as material_export
+    from biomatdb.search.repository import conditions
+    from biomatdb.values import service as values
+
+    query, out, filtered = checked
     if format_ == "bundle":
         where = conditions(session, query) if filtered else None
         bundle = export_bundle(session, where)
@@ -298,16 +698,32 @@ def _export_chunks(
     return values.csv(session, values.ValuesQuery(query, None, out))
 
 
-def _write(chunks: Iterator[bytes], out: Path | None) -> None:
+@contextmanager
+def _output(out: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or the file ``out`` (opened first, so that a bad path fails
+    before the export runs; removed again if the export fails)."""
     if out is None:
-        for chunk in chunks:
-            sys.stdout.buffer.write(chunk)
+        yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    with out.open("wb") as file:
-        for chunk in chunks:
-            file.write(chunk)
-    typer.echo(f"wrote {out}", err=True)
+    try:
+        file = out.open("wb")
+    except OSError as exc:
+        raise _os_error(exc, "cannot write") from exc
+    try:
+        with file:
+            yield file
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+
+
+def _copy(chunks: Iterator[bytes], sink: IO[bytes], bar: Progress) -> None:
+    lines = 0
+    for chunk in chunks:
+        sink.write(chunk)
+        lines += chunk.count(b"\n")
+        bar.update(completed=lines)
 
 
 export.__signature__ = inspect.signature(export, eval_str=True).replace(  # type: ignore[attr-defined]
@@ -320,14 +736,16 @@ export.__signature__ = inspect.signature(export, eval_str=True).replace(  # type
         *_filter_options(),
     ]
 )
-app.command("export")(export)
+app.command("export", cls=_Command)(export)
 
 
-@app.command("synth")
+@app.command("synth", cls=_Command)
 def synth(
-    materials: Annotated[int, typer.Option(help="number of materials", min=1)] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same bundle)")] = 1,
-    out: Annotated[Path | None, typer.Option(help="write the bundle here")] = None,
+    materials: Annotated[int, typer.Option(help="number of materials", min=1, metavar="N")] = 1000,
+    seed: Annotated[
+        int, typer.Option(help="random seed (same seed, same bundle)", metavar="N")
+    ] = 1,
+    out: Annotated[Path | None, typer.Option(help="write the bundle here", metavar="FILE")] = None,
     load: Annotated[bool, typer.Option("--import", help="import it into the database")] = False,
 ) -> None:
     """Generate a synthetic corpus with the shape of real data (benchmarks only)."""
@@ -335,30 +753,28 @@ def synth(
 
     bundle = generate(materials, seed)
     if out is not None:
-        out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n", encoding="utf-8")
+        try:
+            out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _os_error(exc, "cannot write") from exc
         typer.echo(f"wrote {materials} synthetic materials to {out}", err=True)
     if load:
-        from biomatdb.db import session_scope
-        from biomatdb.exchange.importer import import_documents
-
-        with session_scope(write=True) as session:
-            report = import_documents(session, [("synth", bundle)], actor="synth")
-        if report.ok:
-            from biomatdb.db import get_engine, refresh_statistics
-
-            refresh_statistics(get_engine())
+        with progress("checking, then writing the synthetic bundle") as bar:
+            report = _import(
+                [("synth", bundle)], dry_run=False, bar=bar, actor="synth", statistics_after=0
+            )
         _print_report(report.as_dict())
         if not report.ok:
-            raise typer.Exit(code=1)
+            raise typer.Exit(code=EXIT_PROBLEMS)
     if out is None and not load:
         sys.stdout.write(json.dumps(bundle, separators=(",", ":")) + "\n")
 
 
-@app.command("serve")
+@app.command("serve", cls=_Command)
 def serve(
-    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    host: Annotated[str, typer.Option(help="interface to bind", metavar="HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port", metavar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes", metavar="N")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs), with the server limits of the settings."""
     from biomatdb import server
@@ -366,7 +782,7 @@ def serve(
     server.run(host=host, port=port, workers=workers)
 
 
-@app.command("schema")
+@app.command("schema", cls=_Command)
 def schema(
     out: Annotated[
         Path | None,
@@ -374,6 +790,7 @@ def schema(
             "--out",
             help="where to write the JSON Schema (default: schemas/bundle.schema.json "
             "in a source checkout, stdout once installed)",
+            metavar="FILE",
         ),
     ] = None,
 ) -> None:
@@ -386,7 +803,10 @@ def schema(
             sys.stdout.write(text)  # installed: there is no source tree to write into
             return
         out = resources.schema_file()
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _os_error(exc, "cannot write") from exc
     typer.echo(f"wrote {out}", err=True)
 
 

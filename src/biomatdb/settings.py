@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     #: Comma-separated Host names answered without a public base URL; ``*``: any.
     allowed_hosts: str = "localhost,127.0.0.1,[::1]"
+    #: Comma-separated origins (``https://app.example.org``) whose web pages may call the
+    #: API from a browser (CORS); empty: none (no ``Access-Control-*`` headers at all).
+    cors_origins: str = ""
 
     @field_validator("database_url")
     @classmethod

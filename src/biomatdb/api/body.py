@@ -8,10 +8,9 @@ import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from biomatdb.bundles import reader
 from biomatdb.bundles.reader import decode
 from biomatdb.errors import (
-    FieldProblem,
-    InvalidBundle,
     PayloadTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -102,23 +101,8 @@ async def read_json(request: Request, *, accept: tuple[str, ...], limit: int) ->
 
 
 def decode_ndjson(data: bytes) -> dict[str, Any]:
-    """NDJSON of materials as a bundle: the Nth non-blank line is ``materials[N-1]``."""
-    materials: list[Any] = []
-    problems: list[FieldProblem] = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            materials.append(decode(line, name=f"line {number}"))
-        except InvalidBundle as exc:
-            problems += [
-                FieldProblem(f"materials[{len(materials)}]", f"line {number}: {p.message}")
-                for p in exc.errors
-            ]
-            materials.append(None)
-    if problems:
-        raise InvalidBundle("the NDJSON body has lines that are not JSON", errors=problems)
-    return {"materials": materials}
+    """NDJSON of materials as a bundle (``bundles.reader.decode_ndjson``, shared with the CLI)."""
+    return reader.decode_ndjson(data, name="body")
 
 
 def _charset(content_type: str) -> str | None:

@@ -30,6 +30,11 @@ def page_links(request: Request, next_cursor: str | None, *, param: str = "curso
     return Links(self=base + relative, next=base + next_relative if next_relative else None)
 
 
+def base_url(request: Request) -> str:
+    """The base of absolute links (as in :func:`page_links`), or "" for relative ones."""
+    return _base(request) or ""
+
+
 def _base(request: Request) -> str | None:
     public, allowed = _configured()
     if public:

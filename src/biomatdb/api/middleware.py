@@ -1,7 +1,9 @@
-"""ASGI middleware for every answer: NUL characters refused at the door, hardening headers."""
+"""ASGI middleware for every answer: NUL characters refused at the door, hardening headers,
+HEAD as GET without the body, one trailing slash ignored."""
 
 from __future__ import annotations
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biomatdb.api import problems
@@ -47,12 +49,13 @@ _COMMON_HEADERS = [
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 #: What the server itself answers (431, 408 ... in ``biomatdb.server``) carries too.
 SECURITY_HEADERS = [*_COMMON_HEADERS, (b"content-security-policy", _API_CSP)]
-#: Swagger UI and ReDoc (/docs, /redoc) load their scripts and styles from a CDN.
+#: Swagger UI and ReDoc (/docs, /redoc): their scripts, styles and icon are served by the
+#: service itself (/static/...), so the pages work offline; only their inline start-up
+#: script and styles, and ReDoc's worker (a blob), are allowed besides.
 _DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; "
+    b"style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; "
+    b"worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 _DOCS_PATHS = ("/docs", "/redoc")
 
@@ -80,3 +83,72 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answers what ``GET`` would, without the body.
+
+    The request goes in as ``GET`` (every GET route answers HEAD, with the same
+    status and headers, ``Content-Length`` included); the body is dropped. A
+    streamed answer (an export) stops after its first chunk: the inner app is told
+    the client has gone (``http.disconnect``), as an ASGI 2.3 server would.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        # Spec 2.3: StreamingResponse listens for the disconnect sent below (with 2.4
+        # it would wait for the send to fail, which this one never does).
+        asgi = {**scope.get("asgi", {}), "spec_version": "2.3"}
+        scope = {**scope, "method": "GET", "asgi": asgi}
+        started = anyio.Event()
+        ended = False
+        requested = False
+
+        async def head_receive() -> Message:
+            nonlocal requested
+            if not requested:  # a HEAD request has no body
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await started.wait()
+            return {"type": "http.disconnect"}
+
+        async def head_send(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.start":
+                await send(message)
+                started.set()
+            elif message["type"] == "http.response.body":
+                if not ended:
+                    ended = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send(message)
+
+        await self.app(scope, head_receive, head_send)
+        if started.is_set() and not ended:  # stopped before its first chunk
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class TrailingSlash:
+    """ASGI middleware: ``/api/v1/materials/`` is ``/api/v1/materials`` (no redirect).
+
+    One trailing slash is dropped before routing, so every method (a POST too)
+    reaches its route unchanged, and links are built from the path without it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path[:-1]}
+            raw_path = scope.get("raw_path")
+            if raw_path and raw_path.endswith(b"/"):
+                scope["raw_path"] = raw_path[:-1]
+        await self.app(scope, receive, send)

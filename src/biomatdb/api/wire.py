@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,15 +35,28 @@ class Links(WireModel):
     next: str | None = None
 
 
+def last_updated_field() -> Any:
+    """``meta.last_updated``, the same on every list (and in ``/api/v1/info``)."""
+    return Field(
+        description="When the data last changed (the time of the last write of any kind: "
+        "import, curation, review move); null while the database is empty.",
+        examples=["2026-05-17T09:30:00.123456Z"],
+    )
+
+
 class ListMeta(WireModel):
+    """The ``meta`` of every list: ``total``, ``next_cursor``, ``last_updated``."""
+
     total: int = Field(description="Number of items matching the filters (all pages).")
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
-    facets: dict[str, dict[str, int]] | None = None
+    last_updated: datetime | None = last_updated_field()
 
 
 class ListEnvelope(WireModel, Generic[T]):
+    """Every list: ``data`` (the items), ``meta`` and ``links`` (``self``, ``next``)."""
+
     data: list[T]
     meta: ListMeta
     links: Links

@@ -83,6 +83,32 @@ def _nul_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
+def decode_ndjson(data: bytes, *, name: str = "body") -> dict[str, Any]:
+    """NDJSON of materials as a bundle: the Nth non-blank line is ``materials[N-1]``."""
+    materials: list[Any] = []
+    problems: list[FieldProblem] = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            materials.append(decode(line, name=f"line {number}"))
+        except InvalidBundle as exc:
+            problems += [
+                FieldProblem(f"materials[{len(materials)}]", f"line {number}: {p.message}")
+                for p in exc.errors
+            ]
+            materials.append(None)
+    if problems:
+        raise InvalidBundle(f"the NDJSON {name} has lines that are not JSON", errors=problems)
+    return {"materials": materials}
+
+
+#: File names read as NDJSON (one material per line) rather than one bundle.
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+
+
 def read_file(path: Path) -> Any:
-    """Read and decode a bundle file."""
+    """Read and decode a bundle file (``.ndjson`` / ``.jsonl``: one material per line)."""
+    if path.suffix.lower() in NDJSON_SUFFIXES:
+        return decode_ndjson(path.read_bytes(), name=str(path))
     return decode(path.read_bytes(), name=str(path))

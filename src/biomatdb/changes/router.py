@@ -12,6 +12,7 @@ from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Reader
 from biomatdb.changes import service
 from biomatdb.changes.schemas import ChangesMeta, ChangesPage
+from biomatdb.search.counts import last_updated
 
 router = APIRouter(prefix="/api/v1/changes", tags=["partners"])
 
@@ -23,7 +24,10 @@ def list_changes(
     principal: Reader,
     since: Annotated[
         str | None,
-        Query(description="next_cursor of the previous page; absent or 0 for the beginning"),
+        Query(
+            description="next_cursor of the previous page; absent or 0 for the beginning",
+            examples=["0"],
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangesPage:
@@ -31,6 +35,11 @@ def list_changes(
     page = service.changes_after(session, service.parse_since(since), limit)
     return ChangesPage(
         data=page.changes,
-        meta=ChangesMeta(next_cursor=page.cursor, has_more=page.has_more),
+        meta=ChangesMeta(
+            total=page.total,
+            next_cursor=page.cursor,
+            has_more=page.has_more,
+            last_updated=last_updated(session),
+        ),
         links=page_links(request, page.cursor if page.has_more else None, param="since"),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from biomatdb.api.wire import Links
+from biomatdb.api.wire import Links, ListMeta
 
 
 class ChangeOut(BaseModel):
@@ -26,9 +26,17 @@ class ChangeOut(BaseModel):
     )
 
 
-class ChangesMeta(BaseModel):
-    next_cursor: str = Field(description="Pass as `since` to continue after this page.")
-    has_more: bool
+class ChangesMeta(ListMeta):
+    """The list ``meta``; in the feed ``next_cursor`` is never null (poll it later)."""
+
+    total: int = Field(description="Changes after `since` (this page and the ones after it).")
+    next_cursor: str = Field(
+        description="Pass as `since` to continue after this page; also on the last page, "
+        "to poll for later changes."
+    )
+    has_more: bool = Field(
+        description="Whether more changes are there now (the same as `links.next` not null)."
+    )
 
 
 class ChangesPage(BaseModel):

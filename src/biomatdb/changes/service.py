@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from biomatdb.changes.schemas import ChangeOut
@@ -24,6 +24,8 @@ class FeedPage:
     #: The sequence number to resume after (the last change's, or ``since`` if none).
     cursor: str
     has_more: bool
+    #: Changes after ``since`` (all pages).
+    total: int
 
 
 def parse_since(since: str | None) -> int:
@@ -66,7 +68,13 @@ def changes_after(session: Session, after: int, limit: int) -> FeedPage:
         )
         for c in rows
     ]
-    return FeedPage(changes, str(rows[-1].seq if rows else after), has_more)
+    total = len(rows) if not has_more else _count_after(session, after)
+    return FeedPage(changes, str(rows[-1].seq if rows else after), has_more, total)
+
+
+def _count_after(session: Session, after: int) -> int:
+    """How many changes follow sequence number ``after`` (a range of the primary key)."""
+    return session.scalar(select(func.count()).select_from(Change).where(Change.seq > after)) or 0
 
 
 def _public_entries(session: Session, rows: Any) -> dict[tuple[int | None, int | None], Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
+from biomatdb import catalogue
 from biomatdb.api import negotiation
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.params import UnitsQuery
@@ -22,6 +23,8 @@ router = APIRouter(prefix="/api/v1/charts", tags=["choosing"])
 SVG = "image/svg+xml"
 JSON = "application/json"
 FORMATS = {"svg": SVG, "json": JSON}
+#: The axes take the keys of the property catalogue (the OpenAPI ``enum``).
+PROPERTY_KEYS = [p.key for p in catalogue.CATALOGUE]
 KEY_HELP = "A property key of the catalogue (/api/v1/properties), e.g. "
 
 
@@ -42,19 +45,40 @@ def ashby_chart(
     request: Request,
     session: SessionDep,
     search: SearchRequest,
-    x: Annotated[str, Query(description=KEY_HELP + "density", max_length=64)],
-    y: Annotated[str, Query(description=KEY_HELP + "youngs_modulus", max_length=64)],
+    x: Annotated[
+        str,
+        Query(
+            description=KEY_HELP + "density",
+            max_length=64,
+            examples=["density"],
+            json_schema_extra={"enum": PROPERTY_KEYS},
+        ),
+    ],
+    y: Annotated[
+        str,
+        Query(
+            description=KEY_HELP + "youngs_modulus",
+            max_length=64,
+            examples=["youngs_modulus"],
+            json_schema_extra={"enum": PROPERTY_KEYS},
+        ),
+    ],
     xunit: Annotated[
         str | None,
         Query(
             description="Unit of the x axis (default: the property's canonical unit); any "
             "unit of the property's dimension, e.g. kg/m^3",
             max_length=MAX_UNIT_LENGTH,
+            examples=["kg/m^3"],
         ),
     ] = None,
     yunit: Annotated[
         str | None,
-        Query(description="Unit of the y axis, as xunit", max_length=MAX_UNIT_LENGTH),
+        Query(
+            description="Unit of the y axis, as xunit",
+            max_length=MAX_UNIT_LENGTH,
+            examples=["MPa"],
+        ),
     ] = None,
     scale: Annotated[Scale, Query(description="Scale of both axes")] = "log",
     output: Annotated[

@@ -109,7 +109,7 @@ def _axis(
         problems.append(
             FieldProblem(
                 name,
-                f"unknown property {key[:64]!r}; see /api/v1/properties for the catalogue",
+                catalogue.unknown_key(key),
             )
         )
         return None

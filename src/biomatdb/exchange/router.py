@@ -65,10 +65,15 @@ async def import_bundle(
         bundle = decode(data, name="body")
     _check_size(bundle)
     materials = bundle.get("materials") if isinstance(bundle, dict) else None
-    if isinstance(materials, list):
-        workflow.check_entry_statuses(
+    # What the role may not do is reported with everything else that is wrong (one
+    # answer to fix it all), as a 403: nothing of it is validated away.
+    forbidden = (
+        workflow.editor_status_paths(
             principal, [(f"materials[{i}]", entry) for i, entry in enumerate(materials)]
         )
+        if isinstance(materials, list)
+        else []
+    )
     may_change = principal.at_least("editor")
 
     def check() -> tuple[ImportReport, ValidatedImport | None]:
@@ -84,6 +89,9 @@ async def import_bundle(
         finally:
             session.commit()
 
+    if forbidden:
+        report, _ = await run_in_threadpool(lambda: check_only(session, bundle))
+        return _forbidden(request, principal, forbidden, report)
     report, to_write = await run_in_threadpool(check)
     if to_write is not None:
         write = partial(
@@ -101,6 +109,32 @@ async def import_bundle(
             report=report.as_dict(),
         )
     return JSONResponse(report.as_dict())
+
+
+def check_only(session: Any, bundle: Any) -> tuple[ImportReport, None]:
+    """Validate a bundle that will not be written (its problems are reported)."""
+    try:
+        return validate_documents(session, [("body", bundle)], dry_run=True).report, None
+    finally:
+        session.commit()
+
+
+def _forbidden(
+    request: Request, principal: Any, paths: list[str], report: ImportReport
+) -> JSONResponse:
+    """403 naming every status the role may not set, and every other problem."""
+    message = (
+        f"role {principal.role} cannot set status published or retracted; write drafts "
+        "and submit them for review (POST /api/v1/materials/{id}/status)"
+    )
+    errors = [{"path": path, "message": message} for path in paths] + report.errors
+    detail = (
+        f"key {principal.name!r} (role {principal.role}) cannot set status published or "
+        f"retracted ({', '.join(paths[:10])})"
+        + (f"; and {len(report.errors)} other problem(s)" if report.errors else "")
+        + "; nothing was written"
+    )
+    return problem(403, detail, request=request, errors=errors, report=report.as_dict())
 
 
 def _check_size(bundle: Any) -> None:

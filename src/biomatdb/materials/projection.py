@@ -97,9 +97,9 @@ def project(
                 for mid, entry, version, status in targets
             ],
         )
-    written = _insert_children(session, [(t.material_id, t.entry) for t in targets])
+    written, org_names = _insert_children(session, [(t.material_id, t.entry) for t in targets])
     fulltext.for_session(session).replace(
-        session, {t.material_id: _document(t.entry) for t in targets}
+        session, {t.material_id: _document(t.entry, org_names) for t in targets}
     )
     return written
 
@@ -128,14 +128,28 @@ def material_fields(entry: MaterialIn) -> dict[str, Any]:
     }
 
 
-def _document(entry: MaterialIn) -> str:
+def _document(entry: MaterialIn, org_names: dict[str, str]) -> str:
+    """The full text of a material: its names and description, its suppliers (trade
+    names, organizations' names) and its regulatory records (device names,
+    identifiers such as K-numbers and PMA numbers, applicants' names).
+    ``org_names``: organization names by id. The order is that of revision 0007's
+    rebuild (``alembic/versions/20261201_0007_fulltext_document.py``)."""
     return fulltext.document(
         [
             entry.name,
             *entry.synonyms,
             entry.subclass,
             entry.description,
-            *(s.trade_name for s in entry.suppliers),
+            *(part for s in entry.suppliers for part in (s.trade_name, org_names[s.organization])),
+            *(
+                part
+                for r in entry.regulatory
+                for part in (
+                    r.device_name,
+                    r.identifier,
+                    org_names[r.organization] if r.organization else None,
+                )
+            ),
         ]
     )
 
@@ -143,11 +157,24 @@ def _document(entry: MaterialIn) -> str:
 Rows = dict[type[Any], list[dict[str, Any]]]
 
 
-def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> int:
-    """The child rows of each (material id, entry): one multi-row insert per table."""
+def _insert_children(
+    session: Session, work: list[tuple[int, MaterialIn]]
+) -> tuple[int, dict[str, str]]:
+    """The child rows of each (material id, entry): one multi-row insert per table.
+    Returns the number of property values and the names of the organizations named
+    (read with their ids, for the full-text documents)."""
     cited, named = named_records(e for _, e in work)
     ref_ids = _ids_by_slug(session, Reference, cited)
-    org_ids = _ids_by_slug(session, Organization, named)
+    org_ids: dict[str, int] = {}
+    org_names: dict[str, str] = {}
+    for chunk in chunks(sorted(named)):
+        for slug, oid, name in session.execute(
+            select(Organization.slug, Organization.id, Organization.name).where(
+                Organization.slug.in_(chunk)
+            )
+        ):
+            org_ids[slug] = oid
+            org_names[slug] = name
     rows: Rows = defaultdict(list)
     for mid, entry in work:
         _listing_rows(mid, entry, rows)
@@ -155,7 +182,7 @@ def _insert_children(session: Session, work: list[tuple[int, MaterialIn]]) -> in
         _record_rows(mid, entry, ref_ids, org_ids, rows)
     for model, model_rows in rows.items():
         bulk_insert(session, table_of(model), model_rows)
-    return len(rows[PropertyValue])
+    return len(rows[PropertyValue]), org_names
 
 
 def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:

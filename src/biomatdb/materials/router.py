@@ -17,19 +17,21 @@ from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.etag import entity_tags, json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.params import FormatQuery, UnitsQuery
-from biomatdb.api.wire import ListEnvelope, problem_responses
+from biomatdb.api.wire import problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
 from biomatdb.auth.keys import Principal
 from biomatdb.errors import InvalidBody, NotFound
 from biomatdb.kit.paths import from_validation_error
+from biomatdb.kit.timefmt import iso_utc_or_none
 from biomatdb.materials import curation, export, service
 from biomatdb.materials.schemas import (
     HistoryOut,
-    MaterialListItem,
     MaterialOut,
+    SearchPage,
     StatusChange,
 )
 from biomatdb.models import Material
+from biomatdb.search.counts import last_updated
 from biomatdb.search.query import SearchQuery
 from biomatdb.search.request import SearchRequest, search_endpoint
 from biomatdb.settings import get_settings
@@ -43,7 +45,7 @@ EXPORTS = {"json": JSON, "csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 @router.get(
     "",
-    response_model=ListEnvelope[MaterialListItem],
+    response_model=SearchPage,
     response_model_by_alias=True,
     responses={
         **problem_responses(400, 406),
@@ -88,17 +90,29 @@ def search_materials(
     )
     links = page_links(request, next_cursor)
     # Serialised straight to JSON: the items are already in wire form, and the
-    # OpenAPI test suite checks them against ListEnvelope[MaterialListItem].
+    # OpenAPI test suite checks them against SearchPage.
     return Response(
         orjson.dumps(
             {
                 "data": items,
-                "meta": {"total": total, "next_cursor": next_cursor, "facets": facet_counts},
+                "meta": {
+                    "total": total,
+                    "next_cursor": next_cursor,
+                    "last_updated": iso_utc_or_none(last_updated(session)),
+                    "facets": facet_counts,
+                    **_suggested(session, query, total),
+                },
                 "links": {"self": links.self, "next": links.next},
             }
         ),
         media_type="application/json",
     )
+
+
+def _suggested(session: Session, query: SearchQuery, total: int) -> dict[str, Any]:
+    """``did_you_mean`` when a search with ``q`` found nothing; else nothing."""
+    suggested = service.did_you_mean(session, query) if total == 0 else None
+    return {} if suggested is None else {"did_you_mean": suggested}
 
 
 def _export(session: Session, query: SearchQuery, out: OutputUnits, chosen: str) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from biomatdb.api.wire import WireModel
+from biomatdb.api.wire import Links, ListMeta, WireModel
 from biomatdb.organizations.schemas import OrganizationRef
 from biomatdb.references.schemas import ReferenceOut
 from biomatdb.vocab import MaterialStatus
@@ -33,6 +33,29 @@ class MaterialListItem(WireModel):
     applications: list[str]
     summary: dict[str, PropertySummaryOut]
     updated_at: datetime
+
+
+class SearchMeta(ListMeta):
+    facets: dict[str, dict[str, int]] | None = Field(
+        description="Counts over the filtered set, per facet asked for with `facets`; "
+        "null when no facet was asked for.",
+        examples=[{"class": {"metal": 3, "polymer": 2}}],
+    )
+    did_you_mean: list[str] | None = Field(
+        default=None,
+        description="When `q` found nothing: corrected texts (the closest "
+        "words of the published materials) that find something with the same filters; "
+        "may be empty. Absent otherwise.",
+        examples=[["hydroxyapatite"]],
+    )
+
+
+class SearchPage(WireModel):
+    """A page of search results: the list envelope, with facet counts in ``meta``."""
+
+    data: list[MaterialListItem]
+    meta: SearchMeta
+    links: Links
 
 
 class CanonicalOut(WireModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,9 @@ from biomatdb.kit import cursor
 from biomatdb.kit.hashing import json_hash
 from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.render import Links, load_links, render
-from biomatdb.models import Material, MaterialVersion
+from biomatdb.models import Material, MaterialVersion, lookup
 from biomatdb.models.history import shown_version
-from biomatdb.search import counts, repository
+from biomatdb.search import counts, fulltext, repository
 from biomatdb.search.params import SearchQuery
 from biomatdb.units.output import CANONICAL, OutputUnits
 from biomatdb.vocab import MaterialStatus
@@ -35,6 +36,21 @@ def search(
     total, facets = counts.totals(session, fingerprint, query.facets, where)
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
     return items, total, next_cursor, facets
+
+
+def did_you_mean(session: Session, query: SearchQuery) -> list[str] | None:
+    """For a search with ``q`` that found nothing: corrected texts that would find
+    something with the same filters (maybe none); None for a search without ``q``."""
+    words = query.value("words")
+    if not words:
+        return None
+    found: list[str] = []
+    for corrected in fulltext.suggestions(session, words, counts.data_version(session)):
+        trial = copy.copy(query)
+        trial.filters = {**query.filters, "words": corrected}
+        if repository.total(session, repository.conditions(session, trial)):
+            found.append(" ".join(corrected))
+    return found
 
 
 def list_item(row: Any, applications: list[str], out: OutputUnits = CANONICAL) -> dict[str, Any]:
@@ -73,9 +89,11 @@ def get_material(session: Session, slug: str, *, latest: bool) -> Material:
         stmt = stmt.where(Material.status == MaterialStatus.published.value)
     material = session.scalars(stmt).one_or_none()
     if material is None:
+        visible = [] if latest else [Material.status == MaterialStatus.published.value]
+        near = lookup.near_id(session, Material.slug, slug, *visible)
         raise NotFound(
-            f"no {'' if latest else 'published '}material has id {slug!r}; search "
-            "/api/v1/materials for the ids that exist"
+            f"no {'' if latest else 'published '}material has id {slug!r}{lookup.hint(near)}; "
+            "search /api/v1/materials for the ids that exist"
         )
     return material
 
@@ -174,9 +192,12 @@ def public_view(session: Session, slug: str, out: OutputUnits = CANONICAL) -> Vi
         .where(Material.slug == slug, Material.status == MaterialStatus.published.value)
     ).one_or_none()
     if row is None:
+        near = lookup.near_id(
+            session, Material.slug, slug, Material.status == MaterialStatus.published.value
+        )
         raise NotFound(
-            f"no published material has id {slug!r}; search /api/v1/materials for the ids "
-            "that exist"
+            f"no published material has id {slug!r}{lookup.hint(near)}; search "
+            "/api/v1/materials for the ids that exist"
         )
     material_id, created_at, entry, status, version, updated_at, content_hash = row
     links = load_links(session, [entry])

@@ -14,6 +14,8 @@ from biomatdb.auth.deps import OptionalPrincipal
 from biomatdb.kit.keyset import DEFAULT_LIMIT, MAX_LIMIT
 from biomatdb.organizations import service
 from biomatdb.organizations.schemas import OrganizationDetail, OrganizationOut, organization_out
+from biomatdb.search.counts import last_updated
+from biomatdb.vocab import OrganizationKind, values
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 
@@ -23,12 +25,26 @@ def list_organizations(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. JP")] = None,
-    kind: Annotated[str | None, Query(description="manufacturer, supplier, ...")] = None,
+    country: Annotated[
+        list[str] | None,
+        Query(
+            description="ISO 3166-1 alpha-2 code, e.g. JP (repeat for OR; at most 20)",
+            examples=[["JP"]],
+        ),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        Query(
+            description=", ".join(values(OrganizationKind)) + " (repeat for OR; at most 20)",
+            examples=[["manufacturer"]],
+            json_schema_extra={"items": {"enum": values(OrganizationKind)}, "maxItems": 20},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> ListEnvelope[OrganizationOut]:
-    """Organizations by id, optionally of one country or kind. Without a key: only public
+    """Organizations by id, optionally of some countries or kinds (repeats are OR; the
+    two together AND). Without a key: only public
     ones (named by a published material, or approved by an editor)."""
     page = service.list_organizations(
         session,
@@ -40,7 +56,11 @@ def list_organizations(
     )
     return ListEnvelope[OrganizationOut](
         data=[organization_out(o) for o in page.rows],
-        meta=ListMeta(total=page.total, next_cursor=page.next_cursor),
+        meta=ListMeta(
+            total=page.total,
+            next_cursor=page.next_cursor,
+            last_updated=last_updated(session),
+        ),
         links=page_links(request, page.next_cursor),
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
 from biomatdb.kit.keyset import Page, slug_page
-from biomatdb.models import Material, Organization, RegulatoryRecord, SupplierOffering
+from biomatdb.models import Material, Organization, RegulatoryRecord, SupplierOffering, lookup
 from biomatdb.organizations.schemas import (
     MaterialBrief,
     OfferingOut,
@@ -31,25 +31,31 @@ def list_organizations(
     session: Session,
     *,
     public_only: bool,
-    country: str | None,
-    kind: str | None,
+    country: list[str] | None,
+    kind: list[str] | None,
     cursor: str | None,
     limit: int,
 ) -> Page[Organization]:
-    """Organizations by id, optionally of one country or kind; 400 naming every bad filter."""
+    """Organizations by id, optionally of some countries or kinds (each OR); 400 naming
+    every bad filter."""
     problems: list[FieldProblem] = []
     where = _visible(public_only)
-    if country is not None:
-        where.append(Organization.country == country_code(country, problems))
-    if kind is not None:
-        if kind not in values(OrganizationKind):
-            problems.append(
-                FieldProblem(
-                    "kind",
-                    f"unknown kind {kind!r}; choose from " + ", ".join(values(OrganizationKind)),
-                )
+    for name, given in (("country", country), ("kind", kind)):
+        if given and len(set(given)) > MAX_TERMS:
+            problems.append(FieldProblem(name, f"at most {MAX_TERMS} values; got {len(given)}"))
+    countries = sorted({c for c in (country_code(c, problems) for c in country or []) if c})
+    if countries:
+        where.append(Organization.country.in_(countries))
+    kinds = sorted(set(kind or []))
+    for unknown in (k for k in kinds if k not in values(OrganizationKind)):
+        problems.append(
+            FieldProblem(
+                "kind",
+                f"unknown kind {unknown!r}; choose from " + ", ".join(values(OrganizationKind)),
             )
-        where.append(Organization.kind == kind)
+        )
+    if kinds:
+        where.append(Organization.kind.in_(kinds))
     if problems:
         raise InvalidParameter(
             "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
@@ -59,10 +65,24 @@ def list_organizations(
         Organization,
         Organization.slug,
         where,
-        fingerprint=f"org:{country}:{kind}",
+        fingerprint=_fingerprint(countries, kinds),
         cursor=cursor,
         limit=limit,
     )
+
+
+#: At most this many values of ``country`` or ``kind``.
+MAX_TERMS = 20
+
+
+def _fingerprint(countries: list[str], kinds: list[str]) -> str:
+    """What a cursor is bound to; one value (or none) is written as before repeats
+    existed, so that earlier cursors stay valid."""
+
+    def part(values: list[str]) -> str:
+        return "None" if not values else values[0] if len(values) == 1 else "|".join(values)
+
+    return f"org:{part(countries)}:{part(kinds)}"
 
 
 def organization_detail(session: Session, slug: str, *, public_only: bool) -> OrganizationDetail:
@@ -72,7 +92,11 @@ def organization_detail(session: Session, slug: str, *, public_only: bool) -> Or
         select(Organization).where(Organization.slug == slug, *_visible(public_only))
     ).one_or_none()
     if org is None:
-        raise NotFound(f"no organization has id {slug!r}; list them at /api/v1/organizations")
+        near = lookup.near_id(session, Organization.slug, slug, *_visible(public_only))
+        raise NotFound(
+            f"no organization has id {slug!r}{lookup.hint(near)}; list them at "
+            "/api/v1/organizations"
+        )
     published = Material.status == MaterialStatus.published.value
     offerings = session.scalars(
         select(SupplierOffering)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from biomatdb import catalogue
+from biomatdb.api.deps import SessionDep
 from biomatdb.api.etag import json_with_etag
-from biomatdb.api.wire import problem_responses
+from biomatdb.api.links import page_links
+from biomatdb.api.wire import ListMeta, problem_responses
 from biomatdb.errors import NotFound
 from biomatdb.properties.schemas import PropertyList, PropertyOut, Vocabularies
+from biomatdb.search.counts import last_updated
 from biomatdb.vocab import (
     Application,
     BiocompatibilityEndpoint,
@@ -40,9 +43,14 @@ def _out(p: catalogue.PropertyDefinition) -> PropertyOut:
 
 
 @router.get("/properties", response_model=PropertyList)
-def list_properties() -> PropertyList:
+def list_properties(request: Request, session: SessionDep) -> PropertyList:
     """The property catalogue: key, name, category, canonical unit, dimension."""
-    return PropertyList(data=[_out(p) for p in catalogue.CATALOGUE])
+    data = [_out(p) for p in catalogue.CATALOGUE]
+    return PropertyList(
+        data=data,
+        meta=ListMeta(total=len(data), next_cursor=None, last_updated=last_updated(session)),
+        links=page_links(request, None),
+    )
 
 
 @router.get(

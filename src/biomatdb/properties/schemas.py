@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from biomatdb.api.wire import WireModel
+from biomatdb.api.wire import Links, ListMeta, WireModel
 
 
 class PropertyOut(WireModel):
@@ -17,7 +17,11 @@ class PropertyOut(WireModel):
 
 
 class PropertyList(WireModel):
+    """The whole catalogue, in the list envelope (one page: ``next_cursor`` is null)."""
+
     data: list[PropertyOut]
+    meta: ListMeta
+    links: Links
 
 
 class Vocabularies(WireModel):

@@ -14,6 +14,7 @@ from biomatdb.auth.deps import OptionalPrincipal
 from biomatdb.kit.keyset import DEFAULT_LIMIT, MAX_LIMIT
 from biomatdb.references import service
 from biomatdb.references.schemas import ReferenceDetail, ReferenceOut, reference_out
+from biomatdb.search.counts import last_updated
 
 router = APIRouter(prefix="/api/v1/references", tags=["references"])
 
@@ -33,7 +34,11 @@ def list_references(
     )
     return ListEnvelope[ReferenceOut](
         data=[out for out in map(reference_out, page.rows) if out is not None],
-        meta=ListMeta(total=page.total, next_cursor=page.next_cursor),
+        meta=ListMeta(
+            total=page.total,
+            next_cursor=page.next_cursor,
+            last_updated=last_updated(session),
+        ),
         links=page_links(request, page.next_cursor),
     )
 

@@ -13,6 +13,7 @@ from biomatdb.models import (
     PropertyValue,
     Reference,
     RegulatoryRecord,
+    lookup,
 )
 from biomatdb.references.schemas import CitingMaterial, ReferenceDetail, reference_out
 from biomatdb.vocab import MaterialStatus
@@ -45,7 +46,10 @@ def reference_detail(session: Session, slug: str, *, public_only: bool) -> Refer
         select(Reference).where(Reference.slug == slug, *_visible(public_only))
     ).one_or_none()
     if reference is None:
-        raise NotFound(f"no reference has id {slug!r}; list them at /api/v1/references")
+        near = lookup.near_id(session, Reference.slug, slug, *_visible(public_only))
+        raise NotFound(
+            f"no reference has id {slug!r}{lookup.hint(near)}; list them at /api/v1/references"
+        )
     citing = union(
         select(PropertyValue.material_id).where(PropertyValue.reference_id == reference.id),
         select(BiocompatibilityResultRow.material_id).where(

@@ -9,6 +9,7 @@ registries, in registration order.
 from __future__ import annotations
 
 import keyword
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -38,6 +39,32 @@ class Parameter:
     max_terms: int | None = None
     #: Each term is one more subquery to plan and run: its cap is checked first.
     subquery_per_term: bool = False
+    #: The values it takes, when the vocabulary is fixed: OpenAPI ``enum`` (on the items
+    #: of a repeatable parameter), so that Swagger UI offers them. Documentation only:
+    #: ``parse`` still checks, with its own message.
+    enum: tuple[str, ...] | None = None
+    #: A regular expression of the accepted text (OpenAPI ``pattern``; items likewise).
+    pattern: str | None = None
+    #: OpenAPI ``examples`` (for a repeatable parameter each example is a list).
+    examples: tuple[Any, ...] = ()
+
+    def schema_extra(self) -> dict[str, Any] | None:
+        """What the OpenAPI schema of the parameter adds to its type: ``maxItems``,
+        ``enum`` and ``pattern`` (on ``items`` when it is repeatable)."""
+        extra: dict[str, Any] = {}
+        constraints: dict[str, Any] = {}
+        if self.enum is not None:
+            constraints["enum"] = list(self.enum)
+        if self.pattern is not None:
+            constraints["pattern"] = self.pattern
+        if self.max_terms is not None:
+            extra["maxItems"] = self.max_terms
+        if typing.get_origin(self.annotation) is list:
+            if constraints:
+                extra["items"] = {"type": "string", **constraints}
+        else:
+            extra.update(constraints)
+        return extra or None
 
     @property
     def doc(self) -> str:

@@ -10,6 +10,7 @@ first request after any write. The cache is per process and bounded.
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from threading import Lock
 from typing import Any
 
@@ -28,6 +29,13 @@ _computing: dict[tuple[Any, ...], Lock] = {}
 def data_version(session: Session) -> int:
     """The last change's sequence number (0 for an empty log)."""
     return session.scalar(select(func.max(Change.seq))) or 0
+
+
+def last_updated(session: Session) -> datetime | None:
+    """When the data last changed: the time of the last entry of the change log (any
+    write: import, curation, review move; None for an empty log). One read of the
+    log's primary key; ``meta.last_updated`` of every list and of ``/api/v1/info``."""
+    return session.scalar(select(Change.at).order_by(Change.seq.desc()).limit(1))
 
 
 def totals(

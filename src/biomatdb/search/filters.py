@@ -94,7 +94,8 @@ def _vocabulary(
 
 @FILTERS.register
 class FullText(Filter[list[str]]):
-    """``q``: every word must occur in the material's indexed text."""
+    """``q``: every word must occur in the material's indexed text, forgivingly
+    (prefixes, the field's synonyms and abbreviations: ``fulltext.expand``)."""
 
     name = "words"
     parameters = (
@@ -102,22 +103,30 @@ class FullText(Filter[list[str]]):
             "q",
             str | None,
             None,
-            "Full text over name, synonyms, subclass, description and supplier trade "
-            "names; every word must match; case and accents are ignored.",
+            "Full text over name, synonyms, subclass, description, supplier trade names "
+            "and organization names, and regulatory device names and identifiers "
+            "(K-numbers, PMA numbers); every word must match; case and accents are "
+            "ignored; the last word (if 3+ characters) and words of 4+ characters also "
+            "match as prefixes; the field's abbreviations and synonyms are expanded "
+            "(Ti64, CoCr, PLA, HA, ...). At most 32 words.",
             max_length=1000,
+            examples=("titanium alloy", "PEEK"),
         ),
     )
 
     def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> list[str] | None:
         q = raw.get("q")
-        if q is None:
-            return None
-        words = fulltext.words(q)
+        words = fulltext.words(q) if q is not None else []
         if len(words) > fulltext.MAX_QUERY_WORDS:
             problems.append(
                 FieldProblem(
                     "q", f"too many words ({len(words)}); at most {fulltext.MAX_QUERY_WORDS}"
                 )
+            )
+        if not words and str(raw.get("sort") or "").lstrip("-") == "relevance":
+            # sort=relevance ranks by the words: ``sort`` reads this check's answer.
+            problems.append(
+                FieldProblem("sort", "sort=relevance needs q (a text with at least one word)")
             )
         return words or None
 
@@ -160,6 +169,8 @@ class ClassFilter(_VocabularyFilter):
             [],
             ", ".join(values(MaterialClass)) + " (repeat for OR; at most {max_terms})",
             max_terms=20,
+            enum=tuple(values(MaterialClass)),
+            examples=(["metal"], ["metal", "ceramic"]),
         ),
     )
 
@@ -184,6 +195,8 @@ class ApplicationFilter(_VocabularyFilter):
             "Application slug, e.g. orthopedic (repeat for OR; at most {max_terms}); "
             "see /api/v1/vocabularies",
             max_terms=50,
+            enum=tuple(values(Application)),
+            examples=(["orthopedic"], ["dental", "maxillofacial"]),
         ),
     )
 
@@ -201,7 +214,7 @@ class DegradableFilter(Filter[bool]):
     """``degradable``: true or false."""
 
     name = "degradable"
-    parameters = (Parameter("degradable", bool | None, None, "true or false"),)
+    parameters = (Parameter("degradable", bool | None, None, "true or false", examples=(True,)),)
 
     def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> bool | None:
         value: bool | None = raw.get("degradable")
@@ -242,6 +255,7 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
             "{max_terms}); with specimen, only values of those specimens count. "
             "Example: youngs_modulus:10..30:GPa",
             max_terms=20,
+            examples=(["youngs_modulus:10..30:GPa"], ["density:..2", "tensile_strength:500.."]),
             subquery_per_term=True,
         ),
     )
@@ -287,8 +301,10 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
 def parse_regulatory(
     expression: str, path: str, problems: list[FieldProblem]
 ) -> tuple[str, str | None] | None:
-    """``JURISDICTION`` or ``JURISDICTION:STATUS``."""
+    """``JURISDICTION``, ``JURISDICTION:STATUS`` or ``JURISDICTION:STATUS|STATUS`` (any of
+    the statuses); the statuses come back sorted and joined by ``|``, each once."""
     jurisdiction, _, status = expression.partition(":")
+    statuses = sorted({s for s in status.split("|") if s}) if status else []
     ok = True
     if jurisdiction not in values(Jurisdiction):
         problems.append(
@@ -299,30 +315,38 @@ def parse_regulatory(
             )
         )
         ok = False
-    if status and status not in values(RegulatoryStatus):
+    for unknown in (s for s in statuses if s not in values(RegulatoryStatus)):
         problems.append(
             FieldProblem(
                 path,
-                f"unknown regulatory status {status!r}; choose from "
+                f"unknown regulatory status {unknown!r}; choose from "
                 + ", ".join(values(RegulatoryStatus)),
             )
         )
         ok = False
-    if ":" in expression and not status:
+    if ":" in expression and (not statuses or "" in status.split("|")):
         problems.append(
             FieldProblem(
                 path,
-                "empty status after ':'; use JURISDICTION or "
-                "JURISDICTION:STATUS, e.g. US-FDA:cleared",
+                "empty status; use JURISDICTION, JURISDICTION:STATUS or "
+                "JURISDICTION:STATUS|STATUS, e.g. US-FDA:cleared|approved",
             )
         )
         ok = False
-    return (jurisdiction, status or None) if ok else None
+    return (jurisdiction, "|".join(statuses) or None) if ok else None
+
+
+#: ``regulatory`` as OpenAPI ``pattern``: the jurisdictions, then optional statuses.
+REGULATORY_PATTERN = (
+    f"^({'|'.join(values(Jurisdiction))})"
+    f"(:({'|'.join(values(RegulatoryStatus))})(\\|({'|'.join(values(RegulatoryStatus))}))*)?$"
+)
 
 
 @FILTERS.register
 class RegulatoryFilter(Filter[list[tuple[str, str | None]]]):
-    """``regulatory``, repeatable (AND): a record in the jurisdiction (with the status)."""
+    """``regulatory``, repeatable (AND): a record in the jurisdiction (with one of the
+    statuses, ``US-FDA:cleared|approved``)."""
 
     name = "regulatory"
     parameters = (
@@ -330,10 +354,14 @@ class RegulatoryFilter(Filter[list[tuple[str, str | None]]]):
             "regulatory",
             list[str],
             [],
-            "JURISDICTION or JURISDICTION:STATUS, e.g. US-FDA:cleared (repeat for AND; "
-            "at most {max_terms})",
+            "JURISDICTION, or JURISDICTION:STATUS with one or more statuses joined by | "
+            "(any of them), e.g. US-FDA:cleared|approved; a bare JURISDICTION matches a "
+            "record of any status, withdrawn and refused included (repeat for AND; at most "
+            "{max_terms})",
             max_terms=20,
             subquery_per_term=True,
+            pattern=REGULATORY_PATTERN,
+            examples=(["US-FDA:cleared"], ["EU-MDR", "US-FDA:cleared|approved"]),
         ),
     )
 
@@ -353,7 +381,7 @@ class RegulatoryFilter(Filter[list[tuple[str, str | None]]]):
         for jurisdiction, status in value:
             parts = [RegulatoryRecord.jurisdiction == jurisdiction]
             if status is not None:
-                parts.append(RegulatoryRecord.status == status)
+                parts.append(RegulatoryRecord.status.in_(status.split("|")))
             yield Material.id.in_(select(RegulatoryRecord.material_id).where(*parts))
 
     def fingerprint(self, value: list[tuple[str, str | None]] | None) -> dict[str, Any]:
@@ -374,41 +402,53 @@ def country_code(code: str, problems: list[FieldProblem]) -> str | None:
 
 
 class Offered(NamedTuple):
-    """Supplied by the organization ``supplier`` and/or by one in ``country``."""
+    """``supplier`` and ``country``: each a tuple of alternatives (OR), empty when
+    not given; both given, one offering must meet both."""
 
-    supplier: str | None
-    country: str | None
+    suppliers: tuple[str, ...]
+    countries: tuple[str, ...]
 
 
 @FILTERS.register
 class SupplierFilter(Filter[Offered]):
-    """``supplier`` and ``country``: one subquery on the offerings and their organizations."""
+    """``supplier`` and ``country`` (each repeatable, OR): one subquery on the offerings
+    and their organizations."""
 
     name = "supplier"
     parameters = (
-        Parameter("supplier", str | None, None, "Organization id of a supplier", max_length=200),
+        Parameter(
+            "supplier",
+            list[str],
+            [],
+            "Organization id of a supplier (repeat for OR; at most {max_terms})",
+            max_length=200,
+            max_terms=20,
+            examples=(["acme-ortho"],),
+        ),
         Parameter(
             "country",
-            str | None,
-            None,
-            "ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT",
+            list[str],
+            [],
+            "ISO 3166-1 alpha-2 code of a supplier's country, e.g. IT (repeat for OR; at "
+            "most {max_terms})",
             max_length=20,
+            max_terms=20,
+            examples=(["IT"], ["IT", "JP"]),
         ),
     )
 
     def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> Offered | None:
-        supplier = raw.get("supplier") or None
-        country = raw.get("country")
-        if country is not None:
-            country = country_code(country, problems)
-        return None if supplier is None and country is None else Offered(supplier, country)
+        suppliers = tuple(sorted({s for s in raw.get("supplier") or [] if s}))
+        found = [country_code(c, problems) for c in raw.get("country") or []]
+        countries = tuple(sorted({c for c in found if c is not None}))
+        return Offered(suppliers, countries) if suppliers or countries else None
 
     def clauses(self, session: Session, value: Offered) -> Iterable[ColumnElement[bool]]:
         parts: list[ColumnElement[bool]] = []
-        if value.supplier is not None:
-            parts.append(Organization.slug == value.supplier)
-        if value.country is not None:
-            parts.append(Organization.country == value.country)
+        if value.suppliers:
+            parts.append(Organization.slug.in_(value.suppliers))
+        if value.countries:
+            parts.append(Organization.country.in_(value.countries))
         if parts:
             yield Material.id.in_(
                 select(SupplierOffering.material_id)
@@ -417,7 +457,14 @@ class SupplierFilter(Filter[Offered]):
             )
 
     def fingerprint(self, value: Offered | None) -> dict[str, Any]:
-        return {"sup": value.supplier if value else None, "cty": value.country if value else None}
+        # One term is written as before repeats existed, so that earlier cursors and
+        # cached counts of single-valued searches stay valid.
+        def entry(terms: tuple[str, ...]) -> Any:
+            return None if not terms else terms[0] if len(terms) == 1 else list(terms)
+
+        if value is None:
+            return {"sup": None, "cty": None}
+        return {"sup": entry(value.suppliers), "cty": entry(value.countries)}
 
 
 #: The longest ``specimen`` term: the longest specimen a bundle may give.
@@ -453,6 +500,7 @@ class SpecimenFilter(Filter[Specimens]):
             "values (of any property) has one of them. Filtering only: summary and "
             "sort=prop:KEY still use all values.",
             max_terms=20,
+            examples=(["bulk"], ["film", "coating"]),
         ),
     )
 

@@ -38,8 +38,8 @@ def parse_search(
     degradable: bool | None,
     props: list[str],
     regulatory: list[str],
-    supplier: str | None,
-    country: str | None,
+    supplier: str | list[str] | None,
+    country: str | list[str] | None,
     sort: str | None,
     limit: int,
     facets: str | None,
@@ -53,10 +53,15 @@ def parse_search(
             "degradable": degradable,
             "prop": props,
             "regulatory": regulatory,
-            "supplier": supplier,
-            "country": country,
+            "supplier": _listed(supplier),
+            "country": _listed(country),
             "sort": sort,
             "limit": limit,
             "facets": facets,
         }
     )
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    """A repeatable parameter given as one value (as before it was repeatable)."""
+    return [value] if isinstance(value, str) else list(value or [])

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from biomatdb import catalogue
 from biomatdb.errors import FieldProblem, InvalidParameter
 from biomatdb.kit.keyset import DEFAULT_LIMIT, MAX_LIMIT
 from biomatdb.search.base import Parameter
@@ -73,6 +74,21 @@ class SearchQuery:
         return hashlib.sha256(orjson.dumps(payload)).hexdigest()[:16]
 
 
+def sort_choices() -> tuple[str, ...]:
+    """Every ``sort`` value, ``KEY`` written out for each catalogue property (the
+    OpenAPI ``enum``; ``parse_sort`` checks)."""
+    choices: list[str] = []
+    for spelling in spellings():
+        name, colon, argument = spelling.partition(":")
+        if colon and argument == "KEY":
+            choices += [f"{name}:{key}" for key in (p.key for p in catalogue.CATALOGUE)]
+        elif not colon:
+            choices.append(spelling)
+    return tuple(choices)
+
+
+_FACET_NAME = f"\\s*({'|'.join(FACETS.names())})?\\s*"
+
 SORT = Parameter(
     "sort",
     str | None,
@@ -83,14 +99,20 @@ SORT = Parameter(
     )
     + "; ties broken by id",
     max_length=200,
+    enum=sort_choices(),
+    examples=("-updated_at", "prop:youngs_modulus"),
 )
-LIMIT = Parameter("limit", int, DEFAULT_LIMIT, f"Page size, 1 to {MAX_LIMIT}")
+LIMIT = Parameter(
+    "limit", int, DEFAULT_LIMIT, f"Page size, 1 to {MAX_LIMIT}", examples=(DEFAULT_LIMIT, 100)
+)
 FACETS_PARAMETER = Parameter(
     "facets",
     str | None,
     None,
     f"Comma list of {', '.join(FACETS.names())}: counts over the filtered set",
     max_length=200,
+    pattern=f"^{_FACET_NAME}(,{_FACET_NAME})*$",
+    examples=("class,application", "regulatory,country"),
 )
 
 

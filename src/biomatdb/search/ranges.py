@@ -48,7 +48,7 @@ def parse_property_range(
     if definition is None:
         problems.append(
             FieldProblem(
-                path, f"unknown property {key!r}; see /api/v1/properties for the catalogue"
+                path, catalogue.unknown_key(key)
             )
         )
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, get_type_hints
@@ -43,6 +44,8 @@ def parameters() -> tuple[Parameter, ...]:
 
 
 PARAMETERS = parameters()
+#: The parameters that take several values (a JSON object may give one bare).
+REPEATABLE = frozenset(p.name for p in PARAMETERS if typing.get_origin(p.annotation) is list)
 #: The parameters that select materials (a JSON ``filter`` takes only these).
 FILTER_PARAMETERS = tuple(p.name for p in queries.filter_parameters())
 
@@ -81,7 +84,12 @@ class SearchRequest:
             for key in data
             if key not in names
         ]
-        given = {key: value for key, value in data.items() if key in names and value is not None}
+        given = {
+            # One value of a repeatable parameter may be given bare, as in a URL.
+            key: [value] if key in REPEATABLE and isinstance(value, str | int | float) else value
+            for key, value in data.items()
+            if key in names and value is not None
+        }
         try:
             checked = _JSON_MODEL.model_validate(given)
         except ValidationError as exc:
@@ -200,9 +208,8 @@ def _query_parameter(parameter: Parameter) -> inspect.Parameter:
         alias=parameter.name if parameter.identifier != parameter.name else None,
         description=parameter.doc,
         max_length=parameter.max_length,
-        json_schema_extra=(
-            {"maxItems": parameter.max_terms} if parameter.max_terms is not None else None
-        ),
+        json_schema_extra=parameter.schema_extra(),
+        examples=list(parameter.examples) or None,
     )
     return inspect.Parameter(
         parameter.identifier,

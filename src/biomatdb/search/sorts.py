@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Float, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from biomatdb import catalogue
 from biomatdb.errors import FieldProblem
 from biomatdb.kit.cursor import bad_cursor
 from biomatdb.models import Material, PropertySummary
+from biomatdb.search import fulltext
 from biomatdb.search.base import Registry
 
 #: The columns of a search result row (Core rows: no ORM objects on the hot path).
@@ -186,7 +187,7 @@ class PropertySort(SortKind):
         if catalogue.get(argument) is None:
             problems.append(
                 FieldProblem(
-                    "sort", f"unknown property {argument!r} in sort; see /api/v1/properties"
+                    "sort", "in sort: " + catalogue.unknown_key(argument)
                 )
             )
             return None
@@ -255,6 +256,58 @@ class PropertySort(SortKind):
             rows += list(more)
             keys += [None] * len(more)
         return rows, keys
+
+
+@SORTS.register
+class RelevanceSort(SortKind):
+    """``relevance``: the best full-text matches first (bm25 on SQLite, ts_rank on
+    PostgreSQL), ties by id; needs ``q`` (the ``q`` filter refuses it without).
+
+    The keyset is ``[rank, id]``: the rank is a float that the same query on the
+    same index computes again exactly, so a cursor continues where its page ended;
+    a write between two pages may move the ranks (as any cursor over changing data
+    may skip or repeat a row)."""
+
+    name = "relevance"
+
+    def decode(self, keyset: list[Any]) -> list[Any]:
+        if len(keyset) != 2 or not isinstance(keyset[1], str):
+            raise bad_cursor()
+        raw = keyset[0]
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise bad_cursor()
+        value = float(raw)
+        if not math.isfinite(value):
+            raise bad_cursor()
+        return [value, keyset[1]]
+
+    def page(
+        self,
+        session: Session,
+        sort: Sort,
+        where: list[ColumnElement[bool]],
+        after: list[Any] | None,
+        limit: int,
+    ) -> tuple[list[Any], list[Any]]:
+        found = fulltext.matching_in(where)
+        if found is None:  # a query built in code without words: every rank is 0
+            rank: Any = literal(0.0, Float)
+            stmt = select(*ROW_COLUMNS, rank).where(*where)
+        else:
+            ranks = fulltext.for_session(session).ranks(found.text_query)
+            rank = ranks.c.rank
+            # The join does what the matching condition did: it is left out.
+            rest = [c for c in where if c is not found]
+            stmt = (
+                select(*ROW_COLUMNS, rank)
+                .join(ranks, ranks.c.material_id == Material.id)
+                .where(*rest)
+            )
+        stmt = stmt.order_by(rank.desc() if sort.descending else rank.asc(), Material.slug)
+        if after is not None:
+            stmt = stmt.where(after_keyset(rank, after[0], after[1], sort.descending))
+        rows = session.execute(stmt.limit(limit)).all()
+        return [r[:-1] for r in rows], [r[-1] for r in rows]
 
 
 def spellings() -> tuple[str, ...]:

@@ -228,7 +228,7 @@ def _conversion(
         problems.append(
             FieldProblem(
                 join(path, "property"),
-                f"unknown property {key!r}; see /api/v1/properties for the catalogue",
+                catalogue.unknown_key(key),
             )
         )
         return None

@@ -29,6 +29,7 @@ def compare(
             description=f"{service.MIN_IDS} to {service.MAX_IDS} published material ids, "
             "comma-separated, e.g. ti-6al-4v-eli,cocrmo-astm-f75",
             max_length=3000,
+            examples=["ti-6al-4v-eli,cocrmo-astm-f75"],
         ),
     ],
     properties: Annotated[
@@ -37,6 +38,7 @@ def compare(
             description="Comma list of property keys to show (default: every property "
             "that at least one of the materials has)",
             max_length=1000,
+            examples=["youngs_modulus,density"],
         ),
     ] = None,
     units: UnitsQuery = None,

@@ -274,13 +274,88 @@ def _operator_at(
     raise _problem(unit, f"expected '*' or '/' before {token.text[:12]!r}; {_ALLOWED}")
 
 
+#: The unit symbols of materials data, by their lower-case spelling: an unknown
+#: symbol that differs from one of them only in case is a typo to point out.
+COMMON_SYMBOLS = {
+    symbol.lower(): symbol
+    for symbol in [
+        "Pa",
+        "kPa",
+        "MPa",
+        "GPa",
+        "TPa",
+        "psi",
+        "ksi",
+        "Msi",
+        "bar",
+        "mbar",
+        "atm",
+        "N",
+        "kN",
+        "mN",
+        "J",
+        "kJ",
+        "mJ",
+        "W",
+        "kW",
+        "g",
+        "kg",
+        "mg",
+        "ug",
+        "m",
+        "cm",
+        "mm",
+        "um",
+        "nm",
+        "km",
+        "L",
+        "mL",
+        "uL",
+        "s",
+        "ms",
+        "min",
+        "h",
+        "day",
+        "week",
+        "month",
+        "year",
+        "K",
+        "degC",
+        "degF",
+        "Hz",
+        "kHz",
+        "MHz",
+        "V",
+        "mV",
+        "A",
+        "mA",
+        "ohm",
+        "S",
+        "mS",
+        "HV",
+        "HB",
+        "HRC",
+        "mol",
+        "mmol",
+    ]
+}
+
+
 def _registry_name(unit: str, symbol: str) -> str:
     try:
         name: str = UNITS.get_name(symbol)
     except Exception as exc:  # UndefinedUnitError, or anything odd from the lookup
         detail = "" if symbol == unit.strip() else f": unknown unit symbol {symbol!r}"
-        raise UnitError(f"unknown unit {unit!r}{detail}") from exc
+        raise UnitError(f"unknown unit {unit!r}{detail}{_case_hint(unit, symbol)}") from exc
     return name
+
+
+def _case_hint(unit: str, symbol: str) -> str:
+    """``; did you mean 'MPa'?`` when ``symbol`` is a common symbol in another case."""
+    known = COMMON_SYMBOLS.get(symbol.lower())
+    if known is None or known == symbol:
+        return ""
+    return f"; did you mean {unit.replace(symbol, known)!r}? (unit symbols are case-sensitive)"
 
 
 def _build_unit(unit: str, factors: list[tuple[str | None, Fraction]]) -> pint.Unit:

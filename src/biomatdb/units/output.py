@@ -95,7 +95,7 @@ def _pick(
         return None
     if catalogue.get(key) is None:
         problems.append(
-            FieldProblem(path, f"unknown property {key[:64]!r}; see /api/v1/properties")
+            FieldProblem(path, catalogue.unknown_key(key))
         )
         return None
     try:

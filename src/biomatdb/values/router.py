@@ -14,6 +14,8 @@ from biomatdb.api.deps import SessionDep
 from biomatdb.api.links import page_links
 from biomatdb.api.params import FormatQuery, UnitsQuery
 from biomatdb.api.wire import problem_responses
+from biomatdb.kit.timefmt import iso_utc_or_none
+from biomatdb.search.counts import last_updated
 from biomatdb.search.request import FILTER_PARAMETERS, SearchRequest, taking
 from biomatdb.units.output import OutputUnits
 from biomatdb.values import service
@@ -47,6 +49,7 @@ def list_values(
         Query(
             description="Comma list of property keys to list (default: all)",
             max_length=1000,
+            examples=["youngs_modulus,density"],
         ),
     ] = None,
     units: UnitsQuery = None,
@@ -79,7 +82,11 @@ def list_values(
         orjson.dumps(
             {
                 "data": rows,
-                "meta": {"total": total, "next_cursor": next_cursor},
+                "meta": {
+                    "total": total,
+                    "next_cursor": next_cursor,
+                    "last_updated": iso_utc_or_none(last_updated(session)),
+                },
                 "links": {"self": links.self, "next": links.next},
             }
         ),

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from biomatdb.api.wire import Links, WireModel
+from biomatdb.api.wire import Links, ListMeta, WireModel
 
 #: The columns of a values row, in CSV order (the JSON keys are the same).
 COLUMNS = (
@@ -59,9 +59,8 @@ class ValueRow(WireModel):
     doi: str | None
 
 
-class ValuesMeta(WireModel):
+class ValuesMeta(ListMeta):
     total: int = Field(description="Values of the matching materials (all pages).")
-    next_cursor: str | None
 
 
 class ValuesPage(WireModel):
