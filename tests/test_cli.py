@@ -137,3 +137,17 @@ def test_export_option_errors_name_the_option(cli_database: str) -> None:
     code, _, err = run("export", "--format", "csv", "--units", "density:GPa")
     assert code == 2
     assert err.startswith("error: --units:")
+
+
+def test_a_dry_run_report_says_what_an_update_removes(cli_database: str, tmp_path: Path) -> None:
+    assert run("import", str(SEARCH_BUNDLE))[0] == 0
+    bundle = json.loads(SEARCH_BUNDLE.read_text())
+    steel = next(m for m in bundle["materials"] if m["id"] == "fx-steel")
+    steel["properties"] = steel["properties"][:1]
+    changed = tmp_path / "steel.json"
+    changed.write_text(json.dumps({"materials": [steel]}))
+    code, out, _ = run("import", str(changed), "--dry-run")
+    assert code == 0
+    assert (
+        "updated fx-steel: properties +0 ~0 -2 (removed tensile_strength, density)" in out
+    )

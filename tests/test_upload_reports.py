@@ -43,3 +43,53 @@ def test_an_editor_gets_only_the_validation_problems(
     bundle = {"materials": [material(0, status="published", **{"class": "mineral"})]}
     response = client.post("/api/v1/imports", json=bundle, headers=auth(keys["editor"]))
     assert [e["path"] for e in problem_of(response, 422)["errors"]] == ["materials[0].class"]
+
+
+def test_a_dry_run_and_an_import_say_what_an_update_removes(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """fx-ti-alloy (fixture): 4 property values, one supplier, one FDA record. The new
+    version keeps one modulus (changed), drops the other values, the supplier and the
+    record, and adds an application."""
+    current = client.get("/api/v1/materials/fx-ti-alloy", headers=auth(keys["editor"])).json()
+    entry = {
+        "id": "fx-ti-alloy",
+        "name": current["name"],
+        "class": "metal",
+        **{key: current[key] for key in ("subclass", "description", "degradable", "synonyms")},
+        "applications": [*current["applications"], "spinal"],
+        "properties": [
+            {"property": "youngs_modulus", "value": 112, "unit": "GPa", "source": "fx-ref-a"}
+        ],
+    }
+    expected = {
+        "id": "fx-ti-alloy",
+        "fields": [],
+        "sections": {
+            "properties": {
+                "added": 0,
+                "changed": 1,
+                "removed": 3,
+                "removed_ids": ["youngs_modulus#2", "tensile_strength", "density"],
+            },
+            # a record without an identifier is named by jurisdiction and device
+            "regulatory": {
+                "added": 0,
+                "changed": 0,
+                "removed": 1,
+                "removed_ids": ["US-FDA:Fixture hip stem"],
+            },
+            "suppliers": {"added": 0, "changed": 0, "removed": 1, "removed_ids": ["fx-org-it"]},
+            "applications": {"added": 1, "changed": 0, "removed": 0, "removed_ids": []},
+        },
+    }
+    for dry_run in ("true", "false"):
+        response = client.post(
+            f"/api/v1/imports?dry_run={dry_run}",
+            json={"materials": [entry]},
+            headers=auth(keys["editor"]),
+        )
+        assert response.status_code == 200, response.text
+        report = response.json()
+        assert report["materials"]["updated"] == 1
+        assert report["changes"] == [expected], dry_run

@@ -188,10 +188,7 @@ def keys_of(text: str | None, *, path: str = "properties") -> list[str] | None:
     wanted = {part.strip() for part in text.split(",") if part.strip()}
     unknown = sorted(key for key in wanted if get(key) is None)
     if unknown:
-        problems = [
-            FieldProblem(path, unknown_key(key))
-            for key in unknown
-        ]
+        problems = [FieldProblem(path, unknown_key(key)) for key in unknown]
         raise InvalidParameter(
             "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems
         )

@@ -495,7 +495,22 @@ def _print_report(report: dict[str, Any]) -> None:
             f"{counts['unchanged']} unchanged"
         )
     typer.echo(f"property values written: {report['property_values_written']}")
+    for change in report.get("changes", []):
+        typer.echo(f"updated {change['id']}: {_change_text(change)}")
     typer.echo(report["summary"])
+
+
+def _change_text(change: dict[str, Any]) -> str:
+    """``fields name; properties +0 ~1 -3 (removed density, ...)`` of one update."""
+    parts = [f"fields {', '.join(change['fields'])}"] if change["fields"] else []
+    for name, counts in change["sections"].items():
+        text = f"{name} +{counts['added']} ~{counts['changed']} -{counts['removed']}"
+        if counts["removed_ids"]:
+            shown = counts["removed_ids"][:10]
+            more = len(counts["removed_ids"]) - len(shown)
+            text += f" (removed {', '.join(shown)}{f' and {more} more' if more else ''})"
+        parts.append(text)
+    return "; ".join(parts) or "status only"
 
 
 @keys_app.command("create", cls=_Command)

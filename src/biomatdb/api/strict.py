@@ -83,9 +83,7 @@ async def strict_parameters(request: Request) -> None:
                 )
             )
         elif count > 1 and key in single:
-            problems.append(
-                FieldProblem(key, f"given {count} times; {key} takes one value")
-            )
+            problems.append(FieldProblem(key, f"given {count} times; {key} takes one value"))
     if problems:
         raise InvalidParameter(
             "; ".join(f"{p.path}: {p.message}" for p in problems), errors=problems

@@ -72,6 +72,8 @@ class ImportReport:
     materials: Counts = field(default_factory=Counts)
     property_values_written: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    #: Per updated material: what the update adds, changes and removes.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -107,6 +109,7 @@ class ImportReport:
             "materials": self.materials.as_dict(),
             "property_values_written": self.property_values_written,
             "errors": self.errors,
+            "changes": self.changes,
         }
 
 
@@ -116,6 +119,8 @@ def count_written(report: ImportReport, item: Written) -> None:
         outcome.created += 1
     elif item.outcome == "updated":
         outcome.updated += 1
+        if item.changes is not None:
+            report.changes.append({"id": item.slug, **item.changes})
     else:
         outcome.unchanged += 1
     report.property_values_written += item.property_values

@@ -31,6 +31,7 @@ from biomatdb.kit.chunks import chunks
 from biomatdb.kit.documents import field_diff
 from biomatdb.kit.hashing import json_hash
 from biomatdb.materials import projection, shared_records
+from biomatdb.materials.sections import section_changes
 from biomatdb.materials.workflow import Transition
 from biomatdb.models import Change, Material, MaterialVersion
 from biomatdb.models.base import table_of, utcnow
@@ -60,6 +61,8 @@ class Written:
     outcome: Literal["created", "updated", "unchanged"]
     version: int
     property_values: int = 0
+    #: An update: what it does to each section (``sections.section_changes``).
+    changes: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -188,7 +191,8 @@ def _update(session: Session, batch: _Batch, updated: list[tuple[MaterialIn, str
         version = state.latest_version + 1
         status = entry.status.value
         payload = batch.payloads[entry.id]
-        diff = field_diff(previous.get((state.id, state.latest_version)), payload)
+        stored = previous.get((state.id, state.latest_version))
+        diff = field_diff(stored, payload)
         batch.versions.append(
             _version_row(
                 state.id, version, entry, digest, batch.actor, batch.now, diff=diff, payload=payload
@@ -216,7 +220,15 @@ def _update(session: Session, batch: _Batch, updated: list[tuple[MaterialIn, str
                 batch.note,
             )
         )
-        batch.results.append(Written(entry.id, "updated", version, len(entry.properties)))
+        batch.results.append(
+            Written(
+                entry.id,
+                "updated",
+                version,
+                len(entry.properties),
+                changes=section_changes(stored, payload),
+            )
+        )
 
 
 def _version_row(
@@ -373,17 +385,22 @@ def planned_outcomes(
     import to their content hash, and is updated: a later document sees them.
     """
     states = _states(session, [e.id for e in entries if e.id not in planned])
+    stored = _version_entries(session, [(s.id, s.latest_version) for s in states.values()])
     results: list[Written] = []
     for entry in entries:
-        digest = content_hash(entry)
+        payload = entry_payload(entry)
+        digest = content_hash(entry, payload)
         before = planned.get(entry.id)
-        if before is None and entry.id in states:
-            before = states[entry.id].content_hash
+        state = states.get(entry.id)
+        if before is None and state is not None:
+            before = state.content_hash
         planned[entry.id] = digest
         if before is None:
             results.append(Written(entry.id, "created", 1, len(entry.properties)))
         elif before == digest:
             results.append(Written(entry.id, "unchanged", 0))
         else:
-            results.append(Written(entry.id, "updated", 0, len(entry.properties)))
+            old = stored.get((state.id, state.latest_version)) if state is not None else None
+            changes = section_changes(old, payload)
+            results.append(Written(entry.id, "updated", 0, len(entry.properties), changes=changes))
     return results

@@ -46,11 +46,7 @@ def parse_property_range(
     key, interval = parts[0].strip(), parts[1].strip()
     definition = catalogue.get(key)
     if definition is None:
-        problems.append(
-            FieldProblem(
-                path, catalogue.unknown_key(key)
-            )
-        )
+        problems.append(FieldProblem(path, catalogue.unknown_key(key)))
         return None
     unit = parts[2].strip() if len(parts) == 3 else definition.canonical_unit
     bounds = _bounds(expression, interval, path, problems)

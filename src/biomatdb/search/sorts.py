@@ -185,11 +185,7 @@ class PropertySort(SortKind):
 
     def parse(self, descending: bool, argument: str, problems: list[FieldProblem]) -> Sort | None:
         if catalogue.get(argument) is None:
-            problems.append(
-                FieldProblem(
-                    "sort", "in sort: " + catalogue.unknown_key(argument)
-                )
-            )
+            problems.append(FieldProblem("sort", "in sort: " + catalogue.unknown_key(argument)))
             return None
         return Sort(self.name, descending, argument)
 

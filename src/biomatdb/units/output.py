@@ -94,9 +94,7 @@ def _pick(
         )
         return None
     if catalogue.get(key) is None:
-        problems.append(
-            FieldProblem(path, catalogue.unknown_key(key))
-        )
+        problems.append(FieldProblem(path, catalogue.unknown_key(key)))
         return None
     try:
         return conversion(unit, key)
