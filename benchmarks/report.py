@@ -166,7 +166,7 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
         "| --- | ---: | --- | ---: | --- | --- |",
     ]
     for row in rows:
-        if row["name"] == "export":
+        if row["name"].startswith("export"):
             figures = (
                 f"{row['seconds']:.1f} s, {row['rows_per_s']:,.0f} rows/s, "
                 f"RSS {row['rss_mb']:.0f} MB"
@@ -175,9 +175,13 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
             figures = f"{row['p50']:.1f} / {row['p95']:.1f} ms"
         lines.append(
             f"| {row['dialect']} | {row['size']:,} | {row['name']}: {row['what']} | "
-            f"{figures} | {row['target']} | {'yes' if row['met'] else '**no**'} |"
+            f"{figures} | {row['target']} | {_met(row['met'])} |"
         )
     return [*lines, ""]
+
+
+def _met(met: bool | None) -> str:
+    return "-" if met is None else "yes" if met else "**no**"
 
 
 def replace_choosing(document: str, results: dict[str, Any]) -> str:
