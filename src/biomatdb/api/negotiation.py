@@ -8,7 +8,9 @@ that names none of the offered types (and no ``*/*``) is a 406 that lists them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+
+from fastapi.responses import StreamingResponse
 
 from biomatdb.errors import FieldProblem, NotAcceptable
 
@@ -65,3 +67,21 @@ def _ranges(accept: str) -> list[str]:
         if media and quality > 0:
             ranked.append((-quality, position, media.lower()))
     return [media for _, _, media in sorted(ranked)]
+
+
+#: The formats of a list that can also be a file: a JSON page, or every row.
+TABLE_FORMATS = {
+    "json": MEDIA_TYPES["json"],
+    "csv": MEDIA_TYPES["csv"],
+    "ndjson": MEDIA_TYPES["ndjson"],
+}
+
+
+def streamed_file(chunks: Iterator[bytes], chosen: str, stem: str) -> StreamingResponse:
+    """A CSV or NDJSON answer streamed from ``chunks``, named ``STEM.csv`` / ``.ndjson``."""
+    media_type = "text/csv; charset=utf-8" if chosen == "csv" else MEDIA_TYPES["ndjson"]
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'inline; filename="{stem}.{chosen}"'},
+    )

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,7 @@ from biomatdb.units.output import OutputUnits
 router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
 
 
-EXPORTS = {"json": JSON, "csv": "text/csv", "ndjson": "application/x-ndjson"}
+EXPORTS = negotiation.TABLE_FORMATS
 
 
 @router.get(
@@ -118,12 +117,7 @@ def _suggested(session: Session, query: SearchQuery, total: int) -> dict[str, An
 def _export(session: Session, query: SearchQuery, out: OutputUnits, chosen: str) -> Response:
     """Every match as a streamed file (see :mod:`biomatdb.materials.export`)."""
     writer = export.csv if chosen == "csv" else export.ndjson
-    media_type = "text/csv; charset=utf-8" if chosen == "csv" else EXPORTS["ndjson"]
-    return StreamingResponse(
-        writer(session, query, out),
-        media_type=media_type,
-        headers={"Content-Disposition": f'inline; filename="materials.{chosen}"'},
-    )
+    return negotiation.streamed_file(writer(session, query, out), chosen, "materials")
 
 
 @router.get(

@@ -94,6 +94,17 @@ class SortKind(ABC):
 SORTS: Registry[SortKind] = Registry("sort")
 
 
+def finite_number(raw: Any) -> float:
+    """A number of a cursor's keyset as a float (an integer beyond 64 bits must not
+    reach the driver); anything else is the 400 of a bad cursor."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise bad_cursor()
+    value = float(raw)
+    if not math.isfinite(value):
+        raise bad_cursor()
+    return value
+
+
 def after_keyset(column: Any, value: Any, slug: str, descending: bool) -> ColumnElement[bool]:
     """The rows after ``(value, slug)`` in the order ``column`` (either way), then
     ``slug``. The leading ``column >= value`` (or ``<=``) is what lets the index seek
@@ -192,15 +203,9 @@ class PropertySort(SortKind):
     def decode(self, keyset: list[Any]) -> list[Any]:
         if len(keyset) != 2 or not isinstance(keyset[1], str):
             raise bad_cursor()  # e.g. an empty keyset, which no page of this API ends with
-        raw = keyset[0]
-        if raw is None:  # the last page ended among the materials without the property
+        if keyset[0] is None:  # the last page ended among the materials without the property
             return keyset
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise bad_cursor()
-        value = float(raw)  # an integer beyond 64 bits must not reach the driver
-        if not math.isfinite(value):
-            raise bad_cursor()
-        return [value, keyset[1]]
+        return [finite_number(keyset[0]), keyset[1]]
 
     def page(
         self,
@@ -269,13 +274,7 @@ class RelevanceSort(SortKind):
     def decode(self, keyset: list[Any]) -> list[Any]:
         if len(keyset) != 2 or not isinstance(keyset[1], str):
             raise bad_cursor()
-        raw = keyset[0]
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise bad_cursor()
-        value = float(raw)
-        if not math.isfinite(value):
-            raise bad_cursor()
-        return [value, keyset[1]]
+        return [finite_number(keyset[0]), keyset[1]]
 
     def page(
         self,

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from biomatdb import catalogue
 from biomatdb.api import negotiation
@@ -22,7 +21,7 @@ from biomatdb.values import service
 from biomatdb.values.schemas import ValuesPage
 
 router = APIRouter(prefix="/api/v1", tags=["materials"])
-FORMATS = {"json": "application/json", "csv": "text/csv", "ndjson": "application/x-ndjson"}
+FORMATS = negotiation.TABLE_FORMATS
 
 
 @router.get(
@@ -68,12 +67,7 @@ def list_values(
     )
     if chosen != "json":
         writer = service.csv if chosen == "csv" else service.ndjson
-        media_type = "text/csv; charset=utf-8" if chosen == "csv" else FORMATS["ndjson"]
-        return StreamingResponse(
-            writer(session, query),
-            media_type=media_type,
-            headers={"Content-Disposition": f'inline; filename="values.{chosen}"'},
-        )
+        return negotiation.streamed_file(writer(session, query), chosen, "values")
     rows, total, next_cursor = service.page(
         session, query, after=search.cursor, limit=search_query.limit
     )
