@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast lint setup setup-dev schema bench clean
+.PHONY: serve test test-fast lint setup setup-dev schema bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: setup-dev
 ## (fuzzing, real server processes, the wheel, the benchmark smoke run)
 test-fast: setup-dev
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## screenshots: the browser tests (needs /usr/bin/chromium), keeping their screenshots in docs/screenshots
+screenshots: setup-dev
+	BIOMATDB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py
 
 ## lint: ruff, mypy and the import contracts of the layers (pyproject.toml [tool.importlinter])
 lint: setup-dev

@@ -410,12 +410,14 @@ def measure_choosing(
     results: dict[str, Any],
     log: Callable[[str], None],
 ) -> None:
-    """Rank, compare, export and chart (benchmarks/choosing.py) on a fresh server."""
-    from benchmarks import choosing
+    """Rank, compare, export and chart (benchmarks/choosing.py) on a fresh server, then
+    the web pages (benchmarks/pages.py)."""
+    from benchmarks import choosing, pages
 
     server = api_server(url)
     try:
         rows = choosing.measure(server.port, size, iterations, timed, server.rss_peak_mb)
+        rows += pages.measure(server.port, iterations, timed)
     finally:
         server.close()
     for row in rows:

@@ -146,7 +146,7 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-CHOOSING_HEADING = "## Choosing: rank, compare, export, chart"
+CHOOSING_HEADING = "## Choosing and the web page: rank, compare, export, chart, pages"
 
 
 def render_choosing(results: dict[str, Any]) -> list[str]:
@@ -160,7 +160,8 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
         "Over HTTP on loopback (`biomatdb serve`, one worker, a fresh process per database "
         "and size). Milliseconds p50 / p95; the export streams every material as CSV "
         "(rows counted by the client as they arrive) and reports rows per second and the server's "
-        "peak RSS (`VmHWM`) afterwards. Timed by `benchmarks/choosing.py`.",
+        "peak RSS (`VmHWM`) afterwards. Timed by `benchmarks/choosing.py`; the web pages "
+        "(whole HTML answers, their size uncompressed) by `benchmarks/pages.py`.",
         "",
         "| database | materials | what | figures | target | met |",
         "| --- | ---: | --- | ---: | --- | --- |",
@@ -173,6 +174,8 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
             )
         else:
             figures = f"{row['p50']:.1f} / {row['p95']:.1f} ms"
+        if "kb" in row:  # a web page: its size too
+            figures += f", {row['kb']:.0f} KB"
         lines.append(
             f"| {row['dialect']} | {row['size']:,} | {row['name']}: {row['what']} | "
             f"{figures} | {row['target']} | {_met(row['met'])} |"

@@ -148,6 +148,4 @@ def test_a_dry_run_report_says_what_an_update_removes(cli_database: str, tmp_pat
     changed.write_text(json.dumps({"materials": [steel]}))
     code, out, _ = run("import", str(changed), "--dry-run")
     assert code == 0
-    assert (
-        "updated fx-steel: properties +0 ~0 -2 (removed tensile_strength, density)" in out
-    )
+    assert "updated fx-steel: properties +0 ~0 -2 (removed tensile_strength, density)" in out

@@ -86,6 +86,8 @@ READ_OPERATIONS = {
     "/api/v1/materials/{material_id}/history",
     "/api/v1/materials/{material_id}/history/{version}",
     "/api/v1/changes",
+    "/api/v1/drafts",
+    "/api/v1/me",
 }
 
 # --- the app, bound to the test's session -----------------------------------------------

@@ -42,7 +42,14 @@ assert here.is_relative_to(Path(sys.prefix).resolve()), here  # the wheel's, not
 with TestClient(create_app()) as client:
     response = client.get("/api/v1/materials?prop=youngs_modulus:100..130:GPa&class=metal")
     assert response.status_code == 200, response.text
-    print(" ".join(m["id"] for m in response.json()["data"]))
+    ids = [m["id"] for m in response.json()["data"]]
+    # The web page: templates and assets come from the wheel too.
+    page = client.get("/?class=metal")
+    assert page.status_code == 200, page.text
+    assert all(f'href="/materials/{i}"' in page.text for i in ids), page.text
+    for asset in ("/assets/site.css", "/assets/site.js", "/assets/favicon.svg"):
+        assert client.get(asset).status_code == 200, asset
+    print(" ".join(ids))
 """
 
 VERSIONS = (
@@ -141,6 +148,16 @@ def test_the_wheel_carries_the_runtime_files(installed: Installed) -> None:
     assert "biomatdb/static/swagger-ui/swagger-ui-bundle.js" in static
     assert "biomatdb/static/redoc/redoc.standalone.js" in static
     assert static <= names, static - names
+    # the web page's templates and assets
+    web = {
+        f"biomatdb/{p.relative_to(ROOT / 'src' / 'biomatdb').as_posix()}"
+        for folder in ("templates", "assets")
+        for p in (ROOT / "src" / "biomatdb" / "web" / folder).rglob("*")
+        if p.is_file()
+    }
+    assert "biomatdb/web/templates/base.html" in web
+    assert "biomatdb/web/assets/site.css" in web
+    assert web <= names, web - names
     assert not any("__pycache__" in n for n in names)
 
 

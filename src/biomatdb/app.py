@@ -34,6 +34,7 @@ from biomatdb.selection.router import router as selection_router
 from biomatdb.selection.schemas import RankIn
 from biomatdb.settings import get_settings
 from biomatdb.values.router import router as values_router
+from biomatdb.web.router import install as install_pages
 
 DESCRIPTION = """
 biomatdb is an open, curated database of biomaterials: what they are made of,
@@ -84,9 +85,6 @@ def create_app() -> FastAPI:
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     problems.install(app)
-    # Every route refuses query parameters it does not take (see api/strict.py); set
-    # before the routers are included, which copy the app's dependencies.
-    app.router.dependencies.append(Depends(strict_parameters))
     app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, limit=get_settings().max_body_bytes)
     # Streams stay streamed. Level 1, not Starlette's 9: measured on a 4.9 MB ranking,
@@ -106,7 +104,10 @@ def create_app() -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)  # outermost: also on the answers of the others
-    docs.install(app)
+    # Every API route refuses query parameters it does not take (api/strict.py). The
+    # API's routers come first: a request is matched against the routes in order, and
+    # most requests are API calls (the pages and documentation follow).
+    strict = [Depends(strict_parameters)]
     for router in (
         materials_router,
         exchange_router,
@@ -120,7 +121,9 @@ def create_app() -> FastAPI:
         info_router,
         service_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=strict)
+    docs.install(app)
+    install_pages(app)  # the pages read their own query, and pass the rest to the API
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -58,6 +58,25 @@ _DOCS_CSP = (
     b"worker-src blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 _DOCS_PATHS = ("/docs", "/redoc")
+#: The web pages (``biomatdb.web``): scripts only from the service's own files, never
+#: inline (an injected ``<script>`` cannot run); styles may be inline too, for the
+#: chart's SVG that the page embeds (its marks are styled by class, its axes by
+#: matplotlib's style attributes); forms post only to the service.
+_WEB_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    b"base-uri 'none'; frame-ancestors 'none'"
+)
+_API_PATHS = ("/api/", "/static/", "/health", "/openapi.json")
+
+
+def content_security_policy(path: str) -> bytes:
+    """The CSP of the answer at ``path``: data (the API), documentation, or a page."""
+    if path.startswith(_DOCS_PATHS):
+        return _DOCS_CSP
+    if path.startswith(_API_PATHS) or path == "/api":
+        return _API_CSP
+    return _WEB_CSP
 
 
 class SecurityHeaders:
@@ -70,8 +89,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = _DOCS_CSP if path.startswith(_DOCS_PATHS) else _API_CSP
+        csp = content_security_policy(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,4 +1,5 @@
-"""HTTP: ``GET /api/v1/info``, the terms and the state of the database."""
+"""HTTP: ``GET /api/v1/info``, the terms and the state of the database; ``GET
+/api/v1/me``, who the caller's key is."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from fastapi import APIRouter, Request
 
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.links import base_url
+from biomatdb.api.wire import problem_responses
+from biomatdb.auth.deps import Reader
 from biomatdb.info import service
-from biomatdb.info.schemas import InfoMeta, InfoPage
+from biomatdb.info.schemas import Caller, InfoMeta, InfoPage
+from biomatdb.info.service import may_do
 
 router = APIRouter(prefix="/api/v1", tags=["service"])
 
@@ -19,3 +23,10 @@ def info(request: Request, session: SessionDep) -> InfoPage:
     holds (published materials, public references and organizations, property values)."""
     data = service.info(session, base=base_url(request))
     return InfoPage(data=data, meta=InfoMeta(last_updated=data.last_updated))
+
+
+@router.get("/me", response_model=Caller, responses=problem_responses(401))
+def me(principal: Reader) -> Caller:
+    """Who the API key in `Authorization` is: its name and role (`reader`, `curator`,
+    `editor` or `admin`), and what that role may do. 401 without a valid key."""
+    return Caller(name=principal.name, role=principal.role, may=may_do(principal.role))

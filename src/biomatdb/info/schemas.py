@@ -1,8 +1,9 @@
-"""Wire types of ``/api/v1/info``."""
+"""Wire types of ``/api/v1/info`` and ``/api/v1/me``."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -65,3 +66,14 @@ class InfoMeta(WireModel):
 class InfoPage(WireModel):
     data: InfoOut
     meta: InfoMeta
+
+
+class Caller(WireModel):
+    """The caller's API key: its name and role (never the key itself)."""
+
+    name: str = Field(description="The key's name, as `biomatdb keys create` gave it.")
+    role: Literal["reader", "curator", "editor", "admin"]
+    may: list[str] = Field(
+        description="What the role may do, in words (each role may also do what the "
+        "roles below it may)."
+    )

@@ -101,3 +101,22 @@ def info(session: Session, *, base: str) -> InfoOut:
             data_license=DATA_LICENSE.url,
         ),
     )
+
+
+#: What each role adds to those below it (contract section 5).
+ROLE_RIGHTS = {
+    "reader": "read drafts and the history of materials",
+    "curator": "create and edit drafts, import bundles, submit drafts for review",
+    "editor": "publish and retract materials, return them to draft",
+    "admin": "manage API keys",
+}
+
+
+def may_do(role: str) -> list[str]:
+    """The rights of ``role``: its own and those of every role below it."""
+    rights = []
+    for name, right in ROLE_RIGHTS.items():
+        rights.append(right)
+        if name == role:
+            break
+    return rights

@@ -1,12 +1,13 @@
-"""HTTP: searching materials and reading one material."""
+"""HTTP: searching materials, reading one material, curating them, and the drafts
+that curators and editors work on (``GET /api/v1/drafts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -16,14 +17,16 @@ from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.etag import entity_tags, json_with_etag
 from biomatdb.api.links import page_links
 from biomatdb.api.params import FormatQuery, UnitsQuery
-from biomatdb.api.wire import problem_responses
+from biomatdb.api.wire import ListEnvelope, problem_responses
 from biomatdb.auth.deps import Curator, OptionalPrincipal, Reader
 from biomatdb.auth.keys import Principal
 from biomatdb.errors import InvalidBody, NotFound
+from biomatdb.kit.keyset import MAX_LIMIT
 from biomatdb.kit.paths import from_validation_error
 from biomatdb.kit.timefmt import iso_utc_or_none
 from biomatdb.materials import curation, export, service
 from biomatdb.materials.schemas import (
+    DraftItem,
     HistoryOut,
     MaterialOut,
     SearchPage,
@@ -36,13 +39,16 @@ from biomatdb.search.request import SearchRequest, search_endpoint
 from biomatdb.settings import get_settings
 from biomatdb.units.output import OutputUnits
 
-router = APIRouter(prefix="/api/v1/materials", tags=["materials"])
+#: ``/api/v1/materials...``
+material_routes = APIRouter(prefix="/api/v1/materials", tags=["materials"])
+#: ``/api/v1/drafts``: what curators and editors work on.
+draft_routes = APIRouter(prefix="/api/v1", tags=["curation"])
 
 
 EXPORTS = negotiation.TABLE_FORMATS
 
 
-@router.get(
+@material_routes.get(
     "",
     response_model=SearchPage,
     response_model_by_alias=True,
@@ -120,7 +126,7 @@ def _export(session: Session, query: SearchQuery, out: OutputUnits, chosen: str)
     return negotiation.streamed_file(writer(session, query, out), chosen, "materials")
 
 
-@router.get(
+@material_routes.get(
     "/{material_id}",
     response_model=MaterialOut,
     responses={
@@ -180,7 +186,7 @@ def _written(
     return _tagged(request, view, status_code=status_code, headers=headers)
 
 
-@router.post(
+@material_routes.post(
     "",
     status_code=201,
     response_model=MaterialOut,
@@ -223,7 +229,7 @@ def _change_latest(
     return _written(request, session, run_write(session, write), status_code=200)
 
 
-@router.put(
+@material_routes.put(
     "/{material_id}",
     response_model=MaterialOut,
     responses=WRITE_RESPONSES,
@@ -240,7 +246,7 @@ async def replace_material(
     return await _change(request, session, principal, material_id, if_match, curation.replace)
 
 
-@router.patch(
+@material_routes.patch(
     "/{material_id}",
     response_model=MaterialOut,
     responses=WRITE_RESPONSES,
@@ -285,7 +291,7 @@ STATUS_BODY = {
 }
 
 
-@router.post(
+@material_routes.post(
     "/{material_id}/status",
     response_model=MaterialOut,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
@@ -318,7 +324,7 @@ async def change_status(
     return await in_write_slot(request, work)
 
 
-@router.get(
+@material_routes.get(
     "/{material_id}/history", response_model=HistoryOut, responses=problem_responses(401, 403, 404)
 )
 def material_history(material_id: str, session: SessionDep, principal: Reader) -> HistoryOut:
@@ -327,7 +333,7 @@ def material_history(material_id: str, session: SessionDep, principal: Reader) -
     return HistoryOut.model_validate(curation.history(session, material))
 
 
-@router.get(
+@material_routes.get(
     "/{material_id}/history/{version}",
     response_model=MaterialOut,
     responses=problem_responses(401, 403, 404),
@@ -360,3 +366,69 @@ def _tagged(
     return json_with_etag(
         request, view.payload, status_code=status_code, headers=headers, tag=view.tag
     )
+
+
+DraftStatus = Literal["draft", "in_review"]
+#: Default page size of the drafts (the most: ``MAX_LIMIT``).
+DRAFTS_LIMIT = 50
+
+
+@draft_routes.get(
+    "/drafts",
+    response_model=ListEnvelope[DraftItem],
+    response_model_by_alias=True,
+    responses=problem_responses(400, 401),
+)
+def list_drafts(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    status: Annotated[
+        list[DraftStatus] | None,
+        Query(
+            description="The latest version's status: draft or in_review (repeat for "
+            "both; default both).",
+            examples=[["in_review"]],
+        ),
+    ] = None,
+    mine: Annotated[
+        bool, Query(description="Only those whose latest version the caller's key wrote.")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DRAFTS_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    """Materials whose latest version is not published: drafts and those in review
+    (a published material with a pending edit is listed by its edit), by id.
+
+    `mine=true`: those whose latest version the caller's key wrote (a curator's own
+    drafts); `status=in_review`: the review queue. Needs a key (reader or above).
+    """
+    page = service.drafts(
+        session,
+        statuses=list(status or service.DRAFT_STATUSES),
+        author=principal.name if mine else None,
+        after=cursor,
+        limit=limit,
+    )
+    links = page_links(request, page.next_cursor)
+    return Response(
+        orjson.dumps(
+            {
+                "data": page.items,
+                "meta": {
+                    "total": page.total,
+                    "next_cursor": page.next_cursor,
+                    "last_updated": iso_utc_or_none(last_updated(session)),
+                },
+                "links": {"self": links.self, "next": links.next},
+            }
+        ),
+        media_type="application/json",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+#: Every route of this module (``app.py`` includes this one router).
+router = APIRouter()
+router.include_router(material_routes)
+router.include_router(draft_routes)

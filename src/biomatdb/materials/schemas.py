@@ -142,6 +142,18 @@ class MaterialOut(WireModel):
     updated_at: datetime
 
 
+class DraftItem(WireModel):
+    """A material whose latest version is not published: a draft or one in review."""
+
+    id: str
+    name: str
+    material_class: str = Field(alias="class")
+    status: str = Field(description="Of the latest version: draft or in_review.")
+    version: int = Field(description="The latest version's number.")
+    updated_at: datetime = Field(description="When the latest version was written.")
+    updated_by: str = Field(description="The name of the key that wrote the latest version.")
+
+
 # --- curation: review moves and history ----------------------------------------------
 
 

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from biomatdb import packed
@@ -212,3 +212,80 @@ def public_view(session: Session, slug: str, out: OutputUnits = CANONICAL) -> Vi
     )
     tag = entity_tag(material_id, version, status, content_hash, links)
     return View(payload, _in_units(tag, out))
+
+
+# --- drafts: materials whose latest version is not published ------------------------------
+
+#: The statuses of ``GET /api/v1/drafts`` (a latest version that is not public, nor withdrawn).
+DRAFT_STATUSES = (MaterialStatus.draft.value, MaterialStatus.in_review.value)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftsPage:
+    """One page of drafts (wire-ready dicts), how many match in all, the next cursor."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def drafts(
+    session: Session,
+    *,
+    statuses: list[str],
+    author: str | None,
+    after: str | None,
+    limit: int,
+) -> DraftsPage:
+    """Materials whose latest version has one of ``statuses`` (and, with ``author``, was
+    written by that key), by id: one query for the page (name and class read from the
+    latest version's entry, not from the projection, which may show the published
+    version of a material with a pending edit), one for the total."""
+    chosen = sorted(set(statuses))
+    latest = and_(
+        MaterialVersion.material_id == Material.id,
+        MaterialVersion.version == Material.latest_version,
+    )
+    where: list[ColumnElement[bool]] = [MaterialVersion.status.in_(chosen)]
+    if author is not None:
+        where.append(MaterialVersion.created_by == author)
+    fingerprint = f"drafts:{'|'.join(chosen)}:{author if author is not None else '*'}"
+    stmt = (
+        select(
+            Material.slug,
+            MaterialVersion.entry["name"].as_string(),
+            MaterialVersion.entry["class"].as_string(),
+            MaterialVersion.status,
+            MaterialVersion.version,
+            MaterialVersion.created_at,
+            MaterialVersion.created_by,
+        )
+        .join(MaterialVersion, latest)
+        .where(*where)
+        .order_by(Material.slug)
+    )
+    if after:
+        key = cursor.decode(after, fingerprint)
+        if len(key) != 1 or not isinstance(key[0], str):
+            raise cursor.bad_cursor()
+        stmt = stmt.where(Material.slug > key[0])
+    rows = session.execute(stmt.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    total = session.scalar(
+        select(func.count()).select_from(Material).join(MaterialVersion, latest).where(*where)
+    )
+    items = [
+        {
+            "id": slug,
+            "name": name,
+            "class": material_class,
+            "status": status,
+            "version": version,
+            "updated_at": iso_utc(written_at),
+            "updated_by": written_by,
+        }
+        for slug, name, material_class, status, version, written_at, written_by in rows
+    ]
+    next_cursor = cursor.encode(fingerprint, [rows[-1][0]]) if more else None
+    return DraftsPage(items, total or 0, next_cursor)
