@@ -483,3 +483,35 @@ def test_dark_mode_is_readable(site: Site, browser: Any, tmp_path: Path) -> None
         visit.check(page, "material-dark")
     finally:
         context.close()
+
+
+def test_with_javascript_filters_and_the_chart_update_in_place(
+    site: Site, browser: Any, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    visit = Visit(site, context, tmp_path)
+    try:
+        page = visit.page()
+        page.goto(site.base + "/")
+        page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
+        page.get_by_label("metal").check()
+        page.wait_for_url(re.compile(r"/\?class=metal$"))
+        page.get_by_role("heading", level=2, name=re.compile(r"^\d+ materials?$")).wait_for()
+        expected = api(site, "/api/v1/materials", **{"class": "metal"})
+        heading = f"{expected['meta']['total']} materials"
+        page.get_by_role("heading", level=2, name=heading).wait_for()
+        assert result_ids(page) == [m["id"] for m in expected["data"]]
+        assert page.evaluate("window.notReloaded") is True
+        # The chart: another y axis, drawn in place.
+        page.goto(site.base + "/chart")
+        page.evaluate("window.notReloaded = true")
+        page.get_by_label("Vertical axis (y)").select_option("tensile_strength")
+        page.get_by_role(
+            "heading", name=re.compile(r"^Ultimate tensile strength vs Density")
+        ).wait_for()
+        assert "y=tensile_strength" in page.url
+        assert page.evaluate("window.notReloaded") is True
+        assert not visit.errors
+    finally:
+        context.close()

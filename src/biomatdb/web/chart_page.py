@@ -39,7 +39,7 @@ CHART_FIELDS = ("x", "y", "xunit", "yunit", "scale")
 DEFAULT_X, DEFAULT_Y = "density", "youngs_modulus"
 SCALES = (("log", "Logarithmic"), ("linear", "Linear"))
 #: Most rows the table of plotted materials shows (the JSON link has them all).
-TABLE_MAX = 1000
+TABLE_MAX = 200
 #: A material's mark in the API's SVG (its name is XML-escaped: no ``<`` inside).
 _MARK = re.compile(r'<g class="material[^"]*" data-id="([^"]*)">.*?</g>', re.DOTALL)
 _LABELS = {

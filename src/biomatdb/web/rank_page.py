@@ -67,7 +67,7 @@ SINGLE_FILTERS = ("q", "degradable")
 #: Filters the form shows as fields; the others ride along as hidden fields.
 EDITABLE_FILTERS = ("q", "class", "application", "prop")
 #: Most ranked rows and excluded candidates shown (the API ranks up to 10,000).
-SHOWN_MAX = 500
+SHOWN_MAX = 200
 #: A number as typed that is sent as a JSON number (anything else is sent as text,
 #: for the API to name the problem).
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

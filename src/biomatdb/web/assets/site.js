@@ -7,13 +7,19 @@
 (function () {
   "use strict";
 
+  // The form's URL without its empty fields: path?query#fragment (the action's
+  // fragment, e.g. /chart#chart, stays at the end).
   function urlOf(form) {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {
       if (typeof value === "string" && value !== "") params.append(name, value);
     });
     var query = params.toString();
-    return form.getAttribute("action") + (query ? "?" + query : "");
+    var action = form.getAttribute("action") || window.location.pathname;
+    var cut = action.indexOf("#");
+    var path = cut >= 0 ? action.slice(0, cut) : action;
+    var fragment = cut >= 0 ? action.slice(cut) : "";
+    return path + (query ? "?" + query : "") + fragment;
   }
 
   function live(form) {
@@ -62,11 +68,7 @@
     form.addEventListener("submit", function (event) {
       if (event.submitter && event.submitter.name) return;
       event.preventDefault();
-      var action = form.getAttribute("action") || window.location.pathname;
-      var hash = action.indexOf("#") >= 0 ? action.slice(action.indexOf("#")) : "";
-      var url = urlOf(form).replace(hash, "");
-      var query = url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "";
-      window.location.assign(action.replace(hash, "") + query + hash);
+      window.location.assign(urlOf(form));
     });
   });
 })();
