@@ -29,7 +29,8 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
         "",
         "Milliseconds, p50 / p95, over the fixed mix on a synthetic corpus "
         "(`biomatdb synth --seed 42`). *service*: the search service in process; *HTTP*: "
-        "`biomatdb serve` over loopback, one worker; *floor*: the best hand-written SQL for "
+        "`biomatdb serve` over loopback, one worker, `Accept-Encoding: identity` (gzip is timed "
+        "on the export rows); *floor*: the best hand-written SQL for "
         "the same result (page, total, summaries, applications) through the bare driver; "
         "*HTTP/floor* compares p50s (target: within 1.5x + 2 ms). The sort walk is five "
         "pages of 20 following `links.next`.",
