@@ -728,7 +728,8 @@ def _finding_text(item: dict[str, Any]) -> str:
         where = f"{subject} properties[{item['index']}] {item['property']} = {shown} "
         where += canonical["unit"]
         extra = f" (z {item['z']:+.1f}, class {item['class']})" if "z" in item else ""
-        return where + extra + (f"; source {item['source']}" if item.get("source") else "")
+        source = f"; source {item['source']}" if item.get("source") else ""
+        return str(where + extra + source)
     if "ratio" in item:
         return (
             f"{subject} {item['property']} ({item['specimen'] or 'no specimen'}): "

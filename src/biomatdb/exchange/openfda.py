@@ -180,9 +180,10 @@ def parse_record(record: Any, path: str, problems: list[FieldProblem]) -> FdaRec
     if not isinstance(record, dict):
         problems.append(FieldProblem(path, "a record is a JSON object"))
         return None
-    annotation = record.get("openfda") if isinstance(record.get("openfda"), dict) else {}
+    found = record.get("openfda")
+    annotation: dict[str, Any] = found if isinstance(found, dict) else {}
     device_class = annotation.get("device_class")
-    common = {
+    common: dict[str, Any] = {
         "product_code": _text(record, "product_code"),
         "device_class": DEVICE_CLASSES.get(device_class) if isinstance(device_class, str) else None,
         "decision_date": _date(_text(record, "decision_date")),

@@ -72,7 +72,7 @@ def report(session: Session, *, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    built = {
+    built: dict[str, Any] = {
         "generated_at": iso_utc(utcnow()),
         "data_version": key[1],
         "limit": limit,
