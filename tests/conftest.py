@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from biomatdb import migrations
+from biomatdb import db, migrations, settings
 from biomatdb.api.deps import get_session
 from biomatdb.app import create_app
 from biomatdb.db import make_engine
@@ -235,3 +235,17 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def cli_database(databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """BIOMATDB_DATABASE_URL set to a fresh, migrated database for the CLI."""
+    url = databases.new_url()
+    migrations.upgrade(url)
+    monkeypatch.setenv("BIOMATDB_DATABASE_URL", url)
+    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
+        cached.cache_clear()
+    yield url
+    db.get_engine().dispose()
+    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
+        cached.cache_clear()

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-from biomatdb import db, migrations, settings
 from biomatdb.cli import app
-from tests.conftest import SEARCH_BUNDLE, DatabaseFactory
-
-
-@pytest.fixture
-def cli_database(databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """BIOMATDB_DATABASE_URL set to a fresh, migrated database for the CLI."""
-    url = databases.new_url()
-    migrations.upgrade(url)
-    monkeypatch.setenv("BIOMATDB_DATABASE_URL", url)
-    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
-        cached.cache_clear()
-    yield url
-    db.get_engine().dispose()
-    for cached in (settings.get_settings, db.get_engine, db.get_sessionmaker):
-        cached.cache_clear()
+from tests.conftest import SEARCH_BUNDLE
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from biomatdb import cli, db, settings
 from biomatdb.cli import app
 from tests.conftest import SEARCH_BUNDLE, DatabaseFactory
-from tests.test_cli import cli_database, run  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -119,12 +119,32 @@ def test_forgiving_text_finds_the_material(seeded: TestClient, q: str, expected:
 @pytest.mark.parametrize(
     ("q", "exactly"),
     [
-        ("Ti64", ["ti-6al-4v-eli"]),
+        # (Ti-13Nb-13Zr's description compares it with Ti-6Al-4V: the text finds it)
+        ("Ti64", ["ti-13nb-13zr", "ti-6al-4v", "ti-6al-4v-eli"]),
         ("K073105", ["peek"]),
         ("Invibio", ["cfr-peek", "ha-peek", "peek"]),
-        ("CoCr", ["cocrmo-astm-f75", "cocrmo-astm-f799", "cocrwni-astm-f90"]),
+        ("CoCr", ["cocrmo-astm-f1537", "cocrmo-astm-f75", "cocrmo-astm-f799", "cocrwni-astm-f90"]),
         # an abbreviation is a whole term: PLA is not the start of "plaster"
-        ("PLA", ["ha-plla-composite", "pdlla", "plga-50-50", "plla"]),
+        (
+            "PLA",
+            [
+                "ha-plla-composite",
+                "lactocapromer-terpolymer",
+                "nanofibrous-plla-scaffold",
+                "pdlla",
+                "pla-fdm-scaffold",
+                "plcl",
+                "pldlla-50-50",
+                "pldlla-70-30",
+                "pldlla-75-25",
+                "pldlla-tmc",
+                "plga-50-50",
+                "plga-electrospun-mat",
+                "plga-porous-scaffold",
+                "plla",
+                "plla-salt-leached-foam",
+            ],
+        ),
         # the long form does not expand back to the ambiguous abbreviation HA
         ("hydroxyapatite", None),
     ],
@@ -154,7 +174,10 @@ def test_vocabulary_terms_are_normalised() -> None:
 
 
 def test_relevance_puts_the_best_match_first(seeded: TestClient) -> None:
-    assert ids(seeded, q="peek", sort="relevance")[0] == "peek"
+    ranked = ids(seeded, q="peek", sort="relevance")
+    # the two named PEEK first; a metal whose device records mention PEEK cages after
+    assert set(ranked[:2]) == {"peek", "porous-peek"}
+    assert ranked.index("tantalum") > ranked.index("cfr-peek")
     by_name = ids(seeded, q="HA")
     by_relevance = ids(seeded, q="HA", sort="relevance")
     assert sorted(by_relevance) == sorted(by_name)
@@ -302,6 +325,17 @@ def _documents(session: Session) -> list[tuple[int, str]]:
     return [(mid, doc) for mid, doc in session.execute(text(sql))]
 
 
+NEW_IN_0008 = {"swelling_ratio", "corrosion_rate"}
+
+
+def _without(bundle: Any, keys: set[str]) -> Any:
+    for material in bundle.get("materials", []):
+        material["properties"] = [
+            p for p in material.get("properties", []) if p["property"] not in keys
+        ]
+    return bundle
+
+
 def test_revision_0007_rebuilds_the_documents_as_the_importer_writes_them(
     databases: DatabaseFactory,
 ) -> None:
@@ -311,7 +345,10 @@ def test_revision_0007_rebuilds_the_documents_as_the_importer_writes_them(
     try:
         with Session(engine) as session:
             files = sorted((ROOT / "seed").glob("*.json"))
-            assert import_documents(session, [(f.name, read_file(f)) for f in files]).ok
+            # Revision 0008's properties would stop the downgrade (its values could not
+            # be shown by 0007): this test is about the documents, so leave them out.
+            documents = [(f.name, _without(read_file(f), NEW_IN_0008)) for f in files]
+            assert import_documents(session, documents).ok
             session.commit()
             written = _documents(session)
         assert any("k073105" in doc and "interbody" in doc for _, doc in written)

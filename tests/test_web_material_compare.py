@@ -307,11 +307,11 @@ def test_material_page_shows_suppliers_devices_and_biocompatibility(
     devices = page.table("Devices containing this material")
     assert devices["head"][0] == [
         "Jurisdiction", "Status", "Identifier", "Device", "Pathway", "Device class",
-        "Product code", "Decision date", "Holder", "Source",
+        "Product code", "GMDN", "Decision date", "Holder", "Source",
     ]  # fmt: skip
     assert devices["rows"] == [
         [
-            "US-FDA", "cleared", "K123456", "Fixture acetabular cup", "510k", "II", "LWJ",
+            "US-FDA", "cleared", "K123456", "Fixture acetabular cup", "510k", "II", "LWJ", "—",
             "2019-05-01", "Fixture Deutschland (DE)", "—",
         ]
     ]  # fmt: skip
@@ -337,7 +337,7 @@ def test_fixture_material_without_doi_or_biocompatibility(client: TestClient) ->
     ]
     assert not [text for text in page.links if text.startswith("doi:")]
     assert page.table("Devices containing")["rows"] == [
-        ["US-FDA", "cleared", "—", "Fixture hip stem", "510k", "—", "—", "—",
+        ["US-FDA", "cleared", "—", "Fixture hip stem", "510k", "—", "—", "—", "—",
          "Fixture Italia (IT)", "—"]
     ]  # fmt: skip
     _, html = get_page(client, "/materials/fx-ha")

@@ -28,6 +28,7 @@ from biomatdb.materials.router import router as materials_router
 from biomatdb.materials.schemas import StatusChange
 from biomatdb.organizations.router import router as organizations_router
 from biomatdb.properties.router import router as properties_router
+from biomatdb.quality.router import router as quality_router
 from biomatdb.references.router import router as references_router
 from biomatdb.selection.router import router as selection_router
 from biomatdb.selection.schemas import RankIn
@@ -118,6 +119,7 @@ def create_app() -> FastAPI:
         charts_router,
         values_router,
         info_router,
+        quality_router,
         service_router,
     ):
         app.include_router(router, dependencies=strict)

@@ -140,6 +140,29 @@ CATALOGUE: tuple[PropertyDefinition, ...] = (
         ),
     ),
     PropertyDefinition(
+        "swelling_ratio",
+        "Swelling ratio",
+        "physical",
+        "%",
+        "dimensionless",
+        unit_kind="ratio",
+        description=(
+            "Uptake of water or medium by a hydrogel or polymer: swollen to dry mass or "
+            "volume, or the percentage gain (conditions say which); a ratio of 15 is 1500 %."
+        ),
+    ),
+    PropertyDefinition(
+        "corrosion_rate",
+        "Corrosion (degradation) rate",
+        "chemical",
+        "mm/year",
+        "[length] / [time]",
+        description=(
+            "Loss of thickness per time of a corroding (e.g. resorbable) metal; medium and "
+            "method (immersion, hydrogen evolution, electrochemical) in conditions."
+        ),
+    ),
+    PropertyDefinition(
         "water_contact_angle",
         "Water contact angle",
         "surface",

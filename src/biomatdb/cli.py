@@ -603,6 +603,142 @@ def seed(
     _run_import(files, dry_run=dry_run, as_json=False)
 
 
+@app.command("import-openfda", cls=_Command)
+def import_openfda(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="openFDA device 510(k) or PMA JSON files (the download format, "
+            '{"results": [...]}); De Novo records are in the 510(k) files',
+            metavar="FILE",
+            exists=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            "--mapping",
+            help='JSON: {"product_codes": {"HWC": ["ti-6al-4v-eli"]}, "device_names": '
+            '[{"pattern": "*PEEK*", "materials": ["peek"]}], "applicants": {"Applicant '
+            'Name": "org-id"}}; which materials a device holds is the curator\'s call',
+            metavar="MAPPING",
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_DRY_RUN_HELP)] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Add FDA records to the materials their devices hold: each cleared, granted or
+    approved record once, applicants as organizations, one reference per record; through
+    the same all-or-nothing import as a bundle."""
+    from biomatdb.db import get_sessionmaker
+    from biomatdb.errors import FieldProblem
+    from biomatdb.exchange import openfda
+
+    problems: list[FieldProblem] = []
+    rules = openfda.read_mapping(_read_json(mapping), problems)
+    records = [
+        record
+        for path in files
+        for record in openfda.read_records(_read_json(path), str(path), problems)
+    ]
+    conversion = None
+    if not problems:
+        with get_sessionmaker()() as session:
+            conversion = openfda.to_bundle(session, records, rules, problems)
+    if problems or conversion is None:
+        _print_errors([{"path": p.path, "message": p.message} for p in problems])
+        raise typer.Exit(code=EXIT_PROBLEMS)
+    verb = "checking" if dry_run else "checking, then writing"
+    with progress(f"{verb} {conversion.added} record(s)") as bar:
+        report = _import([("openfda", conversion.bundle)], dry_run=dry_run, bar=bar)
+    outcome = {
+        "records": len(records),
+        "added": conversion.added,
+        "already_present": conversion.already_present,
+        "not_marketing": conversion.not_marketing,
+        "pma_supplements": conversion.supplements,
+        "unmatched": conversion.unmatched,
+    }
+    if as_json:
+        typer.echo(json.dumps({"openfda": outcome, **report.as_dict()}, indent=2))
+    else:
+        typer.echo(
+            f"{len(records)} record(s): {conversion.added} added, "
+            f"{conversion.already_present} already present, "
+            f"{len(conversion.unmatched)} matched no material"
+            + (f" ({', '.join(conversion.unmatched[:10])})" if conversion.unmatched else "")
+            + f", {len(conversion.not_marketing)} not a clearance or approval, "
+            f"{conversion.supplements} PMA supplement(s) skipped"
+        )
+        _print_report(report.as_dict())
+    if not report.ok:
+        raise typer.Exit(code=EXIT_PROBLEMS)
+
+
+def _read_json(path: Path) -> Any:
+    """A JSON file, or one line saying what is wrong with it."""
+    try:
+        with path.open("rb") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise CliError(
+            f"{path}: cannot read: {exc.strerror or exc}",
+            _OS_HINTS.get(exc.errno or 0, "check the path"),
+        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: not JSON: {exc}", "fix the file (nothing was written)") from exc
+
+
+@app.command("quality", cls=_Command)
+def quality(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="findings listed per section")
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """The data quality report, a curator's worklist: values without a DOI, class-generic
+    values, outliers per property and class, materials without values, conflicting
+    values, organizations nothing links to (also GET /api/v1/quality)."""
+    from biomatdb.db import get_sessionmaker
+    from biomatdb.quality import service
+
+    with get_sessionmaker()() as session:
+        found = service.report(session, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    for name, section in found["sections"].items():
+        typer.echo(f"{name}: {section['count']}  ({section['about']})")
+        for item in section["items"]:
+            typer.echo("  " + _finding_text(item))
+        if section["count"] > len(section["items"]):
+            typer.echo(f"  ... and {section['count'] - len(section['items'])} more (--limit)")
+
+
+def _finding_text(item: dict[str, Any]) -> str:
+    """One finding on one line: what it is about, then its details."""
+    subject = item.get("material") or item.get("organization") or ""
+    if "property" in item and "index" in item:
+        canonical = item["canonical"]
+        shown = (
+            f"{canonical['min']:g}"
+            if canonical["min"] == canonical["max"]
+            else f"{canonical['min']:g}-{canonical['max']:g}"
+        )
+        where = f"{subject} properties[{item['index']}] {item['property']} = {shown} "
+        where += canonical["unit"]
+        extra = f" (z {item['z']:+.1f}, class {item['class']})" if "z" in item else ""
+        source = f"; source {item['source']}" if item.get("source") else ""
+        return str(where + extra + source)
+    if "ratio" in item:
+        return (
+            f"{subject} {item['property']} ({item['specimen'] or 'no specimen'}): "
+            f"{item['lowest']:g} to {item['highest']:g} {item['unit']}, {item['ratio']}x, "
+            f"{item['values']} values"
+        )
+    return f"{subject}: {item.get('name', '')}"
+
+
 EXPORT_FORMATS = ("bundle", "csv", "ndjson", "values-csv")
 
 

@@ -77,6 +77,17 @@ class Evidence(StrEnum):
     model_input = "model_input"
 
 
+class IdentifierScheme(StrEnum):
+    """Outside vocabularies a material links to (contract section 8)."""
+
+    chebi = "chebi"
+    pubchem_cid = "pubchem_cid"
+    cas = "cas"
+    mesh = "mesh"
+    unii = "unii"
+    wikidata = "wikidata"
+
+
 class BiocompatibilityEndpoint(StrEnum):
     cytotoxicity = "cytotoxicity"
     sensitization = "sensitization"

@@ -20,14 +20,18 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
+from biomatdb.identifiers import schemes
 from biomatdb.vocab import (
     Application,
     BiocompatibilityEndpoint,
     BiocompatibilityResult,
     CompositionBasis,
     Evidence,
+    IdentifierScheme,
     Jurisdiction,
     MaterialClass,
     MaterialStatus,
@@ -139,6 +143,29 @@ class BiocompatibilityIn(_Entry):
     source: Slug | None = None
 
 
+class IdentifierIn(_Entry):
+    """The material's id in an outside vocabulary (contract section 8)."""
+
+    scheme: IdentifierScheme
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Checked for the scheme's syntax (and a CAS number's check digit); "
+        "stored upper case where the scheme is (chebi, mesh, unii, wikidata).",
+        examples=["CHEBI:52254"],
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _syntax(cls, value: str, info: ValidationInfo) -> str:
+        scheme = info.data.get("scheme")
+        if scheme is None:  # the scheme's own error says what is wrong
+            return value
+        normal = schemes.normal(scheme, value)
+        problem = schemes.problem(scheme, normal)
+        if problem is not None:
+            raise ValueError(problem)
+        return normal
+
+
 class RegulatoryIn(_Entry):
     """A regulatory decision about a device or product that contains the material."""
 
@@ -148,6 +175,9 @@ class RegulatoryIn(_Entry):
     identifier: Text128 | None = None
     device_class: Text32 | None = None
     product_code: Text32 | None = None
+    gmdn: Annotated[str, StringConstraints(pattern=r"^\d{1,8}$")] | None = Field(
+        None, description="GMDN term code of the device (contract section 8)."
+    )
     device_name: Text2000 | None = None
     decision_date: date | None = None
     organization: Slug | None = None
@@ -175,6 +205,7 @@ class MaterialIn(_Entry):
     degradable: Boolean | None = None
     composition: Annotated[list[ComponentIn], Field(max_length=200)] = []
     applications: Annotated[list[Application], Field(max_length=50)] = []
+    identifiers: Annotated[list[IdentifierIn], Field(max_length=50)] = []
     properties: Annotated[list[PropertyValueIn], Field(max_length=5000)] = []
     biocompatibility: Annotated[list[BiocompatibilityIn], Field(max_length=500)] = []
     regulatory: Annotated[list[RegulatoryIn], Field(max_length=2000)] = []

@@ -168,17 +168,9 @@ def _check_material(
     orgs: set[str],
     problems: list[FieldProblem],
 ) -> None:
-    """The rules of one well-formed material: no repeated application, valid values,
+    """The rules of one well-formed material: no repeats, valid values,
     and every source and organization it names known."""
-    seen_apps: set[str] = set()
-    for i, application in enumerate(material.applications):
-        if application in seen_apps:
-            problems.append(
-                FieldProblem(
-                    join(base, "applications", i), f"duplicate application {application.value!r}"
-                )
-            )
-        seen_apps.add(application)
+    _check_repeats(material, base, problems)
     published = material.status == MaterialStatus.published
     for i, value in enumerate(material.properties):
         path = join(base, "properties", i)
@@ -205,6 +197,31 @@ def _check_material(
         for path, kind, slug, known in named
         if slug and slug not in known
     )
+
+
+def _check_repeats(material: MaterialIn, base: str, problems: list[FieldProblem]) -> None:
+    """No application and no outside identifier twice."""
+    seen_apps: set[str] = set()
+    for i, application in enumerate(material.applications):
+        if application in seen_apps:
+            problems.append(
+                FieldProblem(
+                    join(base, "applications", i), f"duplicate application {application.value!r}"
+                )
+            )
+        seen_apps.add(application)
+    seen_ids: dict[tuple[str, str], int] = {}
+    for i, identifier in enumerate(material.identifiers):
+        key = (identifier.scheme.value, identifier.id)
+        if key in seen_ids:
+            problems.append(
+                FieldProblem(
+                    join(base, "identifiers", i, "id"),
+                    f"duplicate identifier {identifier.scheme.value}:{identifier.id}: also "
+                    f"identifiers[{seen_ids[key]}]",
+                )
+            )
+        seen_ids.setdefault(key, i)
 
 
 def _check_values_of_malformed_materials(

@@ -32,6 +32,7 @@ _PATTERN_MESSAGES = {
     "url": "not a URL: expected http:// or https://",
     "website": "not a URL: expected http:// or https://",
     "pmid": "not a PubMed id: digits only",
+    "gmdn": "not a GMDN term code: 1 to 8 digits",
 }
 _SLUG_MESSAGE = (
     "not a valid id: 1 to 128 characters, lower-case letters a-z, digits and '-', "

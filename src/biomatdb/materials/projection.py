@@ -21,6 +21,7 @@ from biomatdb.models import (
     CompositionComponent,
     Material,
     MaterialApplication,
+    MaterialIdentifier,
     Organization,
     PropertySummary,
     PropertyValue,
@@ -33,6 +34,7 @@ from biomatdb.search import fulltext
 
 CHILD_TABLES = (
     MaterialApplication,
+    MaterialIdentifier,
     CompositionComponent,
     PropertyValue,
     PropertySummary,
@@ -190,6 +192,15 @@ def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
         rows[MaterialApplication].append(
             {"material_id": mid, "application": app.value, "position": pos}
         )
+    for pos, identifier in enumerate(entry.identifiers):
+        rows[MaterialIdentifier].append(
+            {
+                "material_id": mid,
+                "position": pos,
+                "scheme": identifier.scheme.value,
+                "value": identifier.id,
+            }
+        )
     for pos, comp in enumerate(entry.composition):
         rows[CompositionComponent].append(
             {
@@ -286,6 +297,7 @@ def _record_rows(
                 "identifier": rec.identifier,
                 "device_class": rec.device_class,
                 "product_code": rec.product_code,
+                "gmdn": rec.gmdn,
                 "device_name": rec.device_name,
                 "decision_date": rec.decision_date,
                 "organization_id": org_ids[rec.organization] if rec.organization else None,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb import units
+from biomatdb.identifiers import schemes
 from biomatdb.kit.timefmt import iso_utc
 from biomatdb.materials.projection import typical_value
 from biomatdb.models import Organization, Reference
@@ -94,6 +95,10 @@ def render(
             for c in entry.get("composition") or []
         ],
         "applications": list(entry.get("applications") or []),
+        "identifiers": [
+            {"scheme": i["scheme"], "id": i["id"], "url": schemes.link(i["scheme"], i["id"])}
+            for i in entry.get("identifiers") or []
+        ],
         "properties": properties,
         "summary": summary,
         **_records(entry, links),
@@ -180,6 +185,7 @@ def _records(entry: dict[str, Any], links: Links) -> dict[str, list[dict[str, An
                 "identifier": r.get("identifier"),
                 "device_class": r.get("device_class"),
                 "product_code": r.get("product_code"),
+                "gmdn": r.get("gmdn"),
                 "device_name": r.get("device_name"),
                 "decision_date": r.get("decision_date"),
                 "organization": organization_json(orgs.get(r["organization"]))

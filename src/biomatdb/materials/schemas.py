@@ -92,6 +92,12 @@ class ComponentOut(WireModel):
     basis: str
 
 
+class IdentifierOut(WireModel):
+    scheme: str = Field(description="chebi, pubchem_cid, cas, mesh, unii or wikidata.")
+    id: str = Field(examples=["CHEBI:52254"])
+    url: str | None = Field(description="The identifier's page at its registry.")
+
+
 class BiocompatibilityOut(WireModel):
     endpoint: str
     standard: str | None = None
@@ -106,6 +112,7 @@ class RegulatoryOut(WireModel):
     identifier: str | None = None
     device_class: str | None = None
     product_code: str | None = None
+    gmdn: str | None = Field(None, description="GMDN term code of the device.")
     device_name: str | None = None
     decision_date: date | None = None
     organization: OrganizationRef | None = None
@@ -131,6 +138,9 @@ class MaterialOut(WireModel):
     degradable: bool | None = None
     composition: list[ComponentOut]
     applications: list[str]
+    identifiers: list[IdentifierOut] = Field(
+        description="The material in outside vocabularies (contract section 8)."
+    )
     properties: list[PropertyValueOut]
     summary: dict[str, PropertySummaryOut]
     biocompatibility: list[BiocompatibilityOut]

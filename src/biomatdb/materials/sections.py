@@ -13,6 +13,7 @@ from typing import Any
 SECTIONS: dict[str, Callable[[Any], str]] = {
     "properties": lambda item: str(item.get("property")),
     "composition": lambda item: str(item.get("component")),
+    "identifiers": lambda item: f"{item.get('scheme')}:{item.get('id')}",
     "biocompatibility": lambda item: str(item.get("endpoint")),
     "regulatory": lambda item: str(
         item.get("identifier") or f"{item.get('jurisdiction')}:{item.get('device_name') or ''}"

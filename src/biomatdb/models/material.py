@@ -107,6 +107,12 @@ class Material(Base):
         passive_deletes=True,
         order_by="PropertySummary.property_key",
     )
+    identifiers: Mapped[list[MaterialIdentifier]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="MaterialIdentifier.position",
+    )
     biocompatibility: Mapped[list[BiocompatibilityResultRow]] = relationship(
         lazy="raise",
         cascade="all, delete-orphan",
@@ -140,6 +146,23 @@ class MaterialApplication(Base):
     )
     application: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class MaterialIdentifier(Base):
+    """The material's id in an outside vocabulary (ChEBI, PubChem, CAS ...), normal form."""
+
+    __tablename__ = "material_identifiers"
+    __table_args__ = (
+        # identifier=SCHEME:ID is an equality on both, then the material.
+        Index("ix_material_identifiers_scheme_value_material_id", "scheme", "value", "material_id"),
+    )
+
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete=CASCADE), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
 
 
 class CompositionComponent(Base):
@@ -250,6 +273,13 @@ class BiocompatibilityResultRow(Base):
     __table_args__ = (
         CheckConstraint(_one_of("endpoint", BiocompatibilityEndpoint), name="endpoint"),
         CheckConstraint(_one_of("result", BiocompatibilityResult), name="result"),
+        # biocompat=ENDPOINT[:RESULT]: equality on both, then the material.
+        Index(
+            "ix_biocompatibility_results_endpoint_result_material_id",
+            "endpoint",
+            "result",
+            "material_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -278,6 +308,14 @@ class RegulatoryRecord(Base):
             "status",
             "material_id",
         ),
+        # product_code= (case ignored) and decided=FROM..TO (one record meets both).
+        Index(
+            "ix_regulatory_records_upper_product_code_decision_date",
+            text("upper(product_code)"),
+            "decision_date",
+            "material_id",
+        ),
+        Index("ix_regulatory_records_decision_date_material_id", "decision_date", "material_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -291,6 +329,8 @@ class RegulatoryRecord(Base):
     identifier: Mapped[str | None] = mapped_column(String(128), index=True)
     device_class: Mapped[str | None] = mapped_column(String(32))
     product_code: Mapped[str | None] = mapped_column(String(32))
+    #: GMDN term code of the device (contract section 8).
+    gmdn: Mapped[str | None] = mapped_column(String(16))
     device_name: Mapped[str | None] = mapped_column(Text)
     decision_date: Mapped[date | None]
     organization_id: Mapped[int | None] = mapped_column(

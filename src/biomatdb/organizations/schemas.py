@@ -49,6 +49,7 @@ class OrganizationRegulatoryOut(WireModel):
     identifier: str | None = None
     device_class: str | None = None
     product_code: str | None = None
+    gmdn: str | None = None
     device_name: str | None = None
     decision_date: str | None = None
     source: ReferenceOut | None = None

@@ -133,6 +133,7 @@ def organization_detail(session: Session, slug: str, *, public_only: bool) -> Or
                 identifier=r.identifier,
                 device_class=r.device_class,
                 product_code=r.product_code,
+                gmdn=r.gmdn,
                 device_name=r.device_name,
                 decision_date=r.decision_date.isoformat() if r.decision_date else None,
                 source=reference_out(r.reference),

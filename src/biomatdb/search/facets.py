@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from biomatdb.models import (
+    BiocompatibilityResultRow,
     Material,
     MaterialApplication,
     Organization,
@@ -145,3 +146,31 @@ class DegradableFacet(Facet):
             for value, label in ((True, "true"), (False, "false"), (None, "unknown"))
             if value in by_value
         }
+
+
+@FACETS.register
+class BiocompatFacet(Facet):
+    """Keys ``cytotoxicity`` (any result) and ``cytotoxicity:pass``."""
+
+    name = "biocompat"
+
+    def count(
+        self, session: Session, where: list[ColumnElement[bool]], matching: Any
+    ) -> dict[str, int]:
+        row = BiocompatibilityResultRow
+        counts: dict[str, int] = {}
+        for endpoint, n in session.execute(
+            select(row.endpoint, func.count(row.material_id.distinct()))
+            .where(row.material_id.in_(matching))
+            .group_by(row.endpoint)
+            .order_by(row.endpoint)
+        ):
+            counts[endpoint] = n
+        for endpoint, result, n in session.execute(
+            select(row.endpoint, row.result, func.count(row.material_id.distinct()))
+            .where(row.material_id.in_(matching))
+            .group_by(row.endpoint, row.result)
+            .order_by(row.endpoint, row.result)
+        ):
+            counts[f"{endpoint}:{result}"] = n
+        return counts

@@ -13,20 +13,25 @@ instead of once per material as a correlated EXISTS would (docs/performance.md).
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import StringConstraints
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from biomatdb import vocab
 from biomatdb.errors import FieldProblem
+from biomatdb.identifiers import schemes
 from biomatdb.models import (
+    BiocompatibilityResultRow,
     Material,
     MaterialApplication,
+    MaterialIdentifier,
     Organization,
     PropertyValue,
     RegulatoryRecord,
@@ -35,7 +40,16 @@ from biomatdb.models import (
 from biomatdb.search import fulltext
 from biomatdb.search.base import Parameter, Registry
 from biomatdb.search.ranges import PropertyRange, parse_property_range
-from biomatdb.vocab import Application, Jurisdiction, MaterialClass, RegulatoryStatus, values
+from biomatdb.vocab import (
+    Application,
+    BiocompatibilityEndpoint,
+    BiocompatibilityResult,
+    IdentifierScheme,
+    Jurisdiction,
+    MaterialClass,
+    RegulatoryStatus,
+    values,
+)
 
 V = TypeVar("V")
 
@@ -517,3 +531,258 @@ class SpecimenFilter(Filter[Specimens]):
 
     def fingerprint(self, value: Specimens | None) -> dict[str, Any]:
         return {} if value is None else {"spec": list(value.terms)}
+
+
+# --- issue 12: outside identifiers, biocompatibility, device records ------------------------
+
+#: ``identifier`` as OpenAPI ``pattern``: a scheme, a colon, the id.
+IDENTIFIER_PATTERN = f"^({'|'.join(values(IdentifierScheme))}):.+$"
+
+
+def parse_identifier(
+    expression: str, path: str, problems: list[FieldProblem]
+) -> tuple[str, str] | None:
+    """``SCHEME:ID`` with the id in its normal form (``chebi:chebi:52254`` is
+    ``("chebi", "CHEBI:52254")``); the scheme's syntax is checked."""
+    scheme, colon, given = expression.partition(":")
+    scheme = scheme.strip().lower()
+    if not colon or not given.strip():
+        problems.append(
+            FieldProblem(path, "use SCHEME:ID, e.g. chebi:CHEBI:52254 or wikidata:Q412252")
+        )
+        return None
+    value = schemes.normal(scheme, given)
+    problem = schemes.problem(scheme, value)
+    if problem is not None:
+        problems.append(FieldProblem(path, problem))
+        return None
+    return scheme, value
+
+
+@FILTERS.register
+class IdentifierFilter(Filter[list[tuple[str, str]]]):
+    """``identifier``, repeatable (OR): the material carries one of these outside ids."""
+
+    name = "identifiers"
+    parameters = (
+        Parameter(
+            "identifier",
+            list[str],
+            [],
+            "SCHEME:ID, an outside identifier of the material: chebi, pubchem_cid, cas, "
+            "mesh, unii or wikidata, e.g. chebi:CHEBI:52254, cas:9002-88-4, wikidata:Q412252 "
+            "(case of the id ignored where the scheme has none; repeat for OR, to look up "
+            "several at once; at most {max_terms})",
+            max_length=100,
+            max_terms=50,
+            pattern=IDENTIFIER_PATTERN,
+            examples=(["chebi:CHEBI:52254"], ["wikidata:Q412252", "mesh:D006882"]),
+        ),
+    )
+
+    def parse(
+        self, raw: Mapping[str, Any], problems: list[FieldProblem]
+    ) -> list[tuple[str, str]] | None:
+        found: set[tuple[str, str]] = set()
+        for index, expression in enumerate(raw.get("identifier") or []):
+            parsed = parse_identifier(expression, f"identifier[{index}]", problems)
+            if parsed is not None:
+                found.add(parsed)
+        return sorted(found) or None
+
+    def clauses(
+        self, session: Session, value: list[tuple[str, str]]
+    ) -> Iterable[ColumnElement[bool]]:
+        yield Material.id.in_(
+            select(MaterialIdentifier.material_id).where(
+                or_(
+                    *(
+                        and_(MaterialIdentifier.scheme == s, MaterialIdentifier.value == v)
+                        for s, v in value
+                    )
+                )
+            )
+        )
+
+    def fingerprint(self, value: list[tuple[str, str]] | None) -> dict[str, Any]:
+        return {} if not value else {"ident": [f"{s}:{v}" for s, v in value]}
+
+
+#: ``biocompat`` as OpenAPI ``pattern``: an endpoint, then optionally a result.
+BIOCOMPAT_PATTERN = (
+    f"^({'|'.join(values(BiocompatibilityEndpoint))})"
+    f"(:({'|'.join(values(BiocompatibilityResult))}))?$"
+)
+
+
+def parse_biocompat(
+    expression: str, path: str, problems: list[FieldProblem]
+) -> tuple[str, str | None] | None:
+    """``ENDPOINT`` or ``ENDPOINT:RESULT``."""
+    endpoint, colon, result = expression.partition(":")
+    ok = True
+    if endpoint not in values(BiocompatibilityEndpoint):
+        problems.append(
+            FieldProblem(
+                path,
+                f"unknown endpoint {endpoint!r}; choose from "
+                + ", ".join(values(BiocompatibilityEndpoint)),
+            )
+        )
+        ok = False
+    if colon and result not in values(BiocompatibilityResult):
+        problems.append(
+            FieldProblem(
+                path,
+                f"unknown result {result!r}; choose from "
+                + ", ".join(values(BiocompatibilityResult)),
+            )
+        )
+        ok = False
+    return (endpoint, result or None) if ok else None
+
+
+@FILTERS.register
+class BiocompatFilter(Filter[list[tuple[str, str | None]]]):
+    """``biocompat``, repeatable (AND): a result for the endpoint (with that outcome)."""
+
+    name = "biocompat"
+    parameters = (
+        Parameter(
+            "biocompat",
+            list[str],
+            [],
+            "ENDPOINT or ENDPOINT:RESULT, an ISO 10993 endpoint ("
+            + ", ".join(values(BiocompatibilityEndpoint))
+            + ") and a result (pass, fail, inconclusive); a bare ENDPOINT matches any "
+            "result (repeat for AND; at most {max_terms})",
+            max_terms=20,
+            subquery_per_term=True,
+            pattern=BIOCOMPAT_PATTERN,
+            examples=(["cytotoxicity:pass"], ["cytotoxicity:pass", "sensitization:pass"]),
+        ),
+    )
+
+    def parse(
+        self, raw: Mapping[str, Any], problems: list[FieldProblem]
+    ) -> list[tuple[str, str | None]] | None:
+        terms: list[tuple[str, str | None]] = []
+        for index, expression in enumerate(raw.get("biocompat") or []):
+            parsed = parse_biocompat(expression, f"biocompat[{index}]", problems)
+            if parsed is not None and parsed not in terms:
+                terms.append(parsed)
+        return terms or None
+
+    def clauses(
+        self, session: Session, value: list[tuple[str, str | None]]
+    ) -> Iterable[ColumnElement[bool]]:
+        for endpoint, result in value:
+            parts = [BiocompatibilityResultRow.endpoint == endpoint]
+            if result is not None:
+                parts.append(BiocompatibilityResultRow.result == result)
+            yield Material.id.in_(select(BiocompatibilityResultRow.material_id).where(*parts))
+
+    def fingerprint(self, value: list[tuple[str, str | None]] | None) -> dict[str, Any]:
+        return {} if not value else {"bio": sorted((e, r or "") for e, r in value)}
+
+
+class Decided(NamedTuple):
+    """``product_code`` (OR) and ``decided`` (a closed date range): one record meets all."""
+
+    product_codes: tuple[str, ...]
+    start: date | None
+    end: date | None
+
+
+def parse_decided(text: str, problems: list[FieldProblem]) -> tuple[date | None, date | None]:
+    """``FROM..TO`` with dates ``YYYY-MM-DD`` or years ``YYYY`` (a year is its whole
+    span); either side may be empty."""
+    start_text, dots, end_text = text.partition("..")
+    if not dots:
+        problems.append(
+            FieldProblem(
+                "decided", "use FROM..TO, e.g. 2015..2020 or 2019-01-01..; either side may be empty"
+            )
+        )
+        return None, None
+    start = _date_bound(start_text.strip(), first=True, problems=problems)
+    end = _date_bound(end_text.strip(), first=False, problems=problems)
+    if start is not None and end is not None and start > end:
+        problems.append(FieldProblem("decided", f"FROM ({start}) is after TO ({end})"))
+    return start, end
+
+
+def _date_bound(text: str, *, first: bool, problems: list[FieldProblem]) -> date | None:
+    """A year stands for its first day (FROM) or its last (TO)."""
+    if not text:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return date(int(text), 1, 1) if first else date(int(text), 12, 31)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass  # year 0000, month 13, February 30: reported below
+    problems.append(
+        FieldProblem("decided", f"{text!r} is not a date (YYYY-MM-DD) or a year (YYYY)")
+    )
+    return None
+
+
+@FILTERS.register
+class DecisionFilter(Filter[Decided]):
+    """``product_code`` (repeatable, OR) and ``decided``: a regulatory record with one
+    of the product codes, decided within the dates (one record meets both)."""
+
+    name = "decided"
+    parameters = (
+        Parameter(
+            "product_code",
+            list[str],
+            [],
+            "Product code of a regulatory record (FDA's three letters, e.g. HWC; case "
+            "ignored; repeat for OR; at most {max_terms}); with decided, the same record "
+            "must meet both",
+            max_length=32,
+            max_terms=20,
+            examples=(["HWC"], ["MQV", "LYC"]),
+        ),
+        Parameter(
+            "decided",
+            str | None,
+            None,
+            "Decision date of a regulatory record within FROM..TO (dates YYYY-MM-DD or "
+            "years YYYY, both ends included, either may be empty), e.g. 2015..2020",
+            max_length=40,
+            pattern=r"^[0-9-]*\.\.[0-9-]*$",
+            examples=("2015..2020", "2019-06-01.."),
+        ),
+    )
+
+    def parse(self, raw: Mapping[str, Any], problems: list[FieldProblem]) -> Decided | None:
+        codes = tuple(
+            sorted({c.strip().upper() for c in raw.get("product_code") or [] if c.strip()})
+        )
+        text = raw.get("decided")
+        start, end = parse_decided(text, problems) if text is not None else (None, None)
+        if not codes and start is None and end is None:
+            return None
+        return Decided(codes, start, end)
+
+    def clauses(self, session: Session, value: Decided) -> Iterable[ColumnElement[bool]]:
+        parts: list[ColumnElement[bool]] = []
+        if value.product_codes:
+            parts.append(func.upper(RegulatoryRecord.product_code).in_(value.product_codes))
+        if value.start is not None:
+            parts.append(RegulatoryRecord.decision_date >= value.start)
+        if value.end is not None:
+            parts.append(RegulatoryRecord.decision_date <= value.end)
+        yield Material.id.in_(select(RegulatoryRecord.material_id).where(*parts))
+
+    def fingerprint(self, value: Decided | None) -> dict[str, Any]:
+        if value is None:
+            return {}
+        return {
+            "pc": list(value.product_codes),
+            "dec": [str(value.start or ""), str(value.end or "")],
+        }

@@ -1,0 +1,2 @@
+"""The data quality report: a curator's worklist (``biomatdb quality``,
+``GET /api/v1/quality``)."""
