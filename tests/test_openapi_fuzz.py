@@ -88,6 +88,7 @@ READ_OPERATIONS = {
     "/api/v1/changes",
     "/api/v1/drafts",
     "/api/v1/me",
+    "/api/v1/quality",
 }
 
 # --- the app, bound to the test's session -----------------------------------------------
