@@ -635,11 +635,13 @@ def import_openfda(
     from biomatdb.exchange import openfda
 
     problems: list[FieldProblem] = []
-    rules = openfda.read_mapping(_read_json(mapping), problems)
+    # Read and decoded as bundles are: one line per unreadable file, exit 2.
+    (_, raw_mapping), *documents = _read_documents([mapping, *files], as_json=as_json)
+    rules = openfda.read_mapping(raw_mapping, problems)
     records = [
         record
-        for path in files
-        for record in openfda.read_records(_read_json(path), str(path), problems)
+        for name, document in documents
+        for record in openfda.read_records(document, name, problems)
     ]
     conversion = None
     if not problems:
@@ -673,20 +675,6 @@ def import_openfda(
         _print_report(report.as_dict())
     if not report.ok:
         raise typer.Exit(code=EXIT_PROBLEMS)
-
-
-def _read_json(path: Path) -> Any:
-    """A JSON file, or one line saying what is wrong with it."""
-    try:
-        with path.open("rb") as handle:
-            return json.load(handle)
-    except OSError as exc:
-        raise CliError(
-            f"{path}: cannot read: {exc.strerror or exc}",
-            _OS_HINTS.get(exc.errno or 0, "check the path"),
-        ) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: not JSON: {exc}", "fix the file (nothing was written)") from exc
 
 
 @app.command("quality", cls=_Command)

@@ -17,6 +17,7 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -43,8 +44,6 @@ OUTLIER_Z = 3.5
 MIN_GROUP = 5
 #: Values of one material, property and specimen farther apart than this conflict.
 CONFLICT_RATIO = 3.0
-#: Rows read per round when scoring outliers (memory stays bounded).
-BATCH = 50_000
 
 SECTIONS = {
     "values_without_doi": "Property values whose source has no DOI (or that cite no source).",
@@ -154,47 +153,43 @@ def _values(session: Session, condition: Any, limit: int) -> dict[str, Any]:
 
 def outliers(session: Session, limit: int) -> dict[str, Any]:
     """Robust z-scores, ``0.6745 (x - median) / MAD``, of log10 canonical midpoints per
-    (property, class); linear where a group has a value <= 0 (temperatures in degC)."""
-    groups: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
-    last = 0
-    while True:  # keyset batches: memory is the ids and numbers, not ORM rows
+    (property, class); linear where a group has a value <= 0 (temperatures in degC).
+
+    One query per group (on the property_values key index), its numbers scored as one
+    numpy array: memory is one group's values, never the whole table."""
+    groups = session.execute(
+        select(PropertyValue.property_key, Material.material_class)
+        .join(Material, Material.id == PropertyValue.material_id)
+        .group_by(PropertyValue.property_key, Material.material_class)
+        .having(func.count() >= MIN_GROUP)
+    ).all()
+    scored: list[tuple[float, int, str]] = []
+    for key, material_class in groups:
         rows = session.execute(
             select(
-                PropertyValue.id,
-                PropertyValue.property_key,
-                Material.material_class,
-                (PropertyValue.canonical_min + PropertyValue.canonical_max) / 2,
+                PropertyValue.id, (PropertyValue.canonical_min + PropertyValue.canonical_max) / 2
             )
             .join(Material, Material.id == PropertyValue.material_id)
-            .where(PropertyValue.id > last)
-            .order_by(PropertyValue.id)
-            .limit(BATCH)
+            .where(PropertyValue.property_key == key, Material.material_class == material_class)
         ).all()
-        if not rows:
-            break
-        for value_id, key, material_class, middle in rows:
-            ids, numbers = groups.setdefault((key, material_class), ([], []))
-            ids.append(value_id)
-            numbers.append(middle)
-        last = rows[-1][0]
-    scored: list[tuple[float, int, str, str]] = []
-    for (key, material_class), (ids, numbers) in groups.items():
-        for value_id, z in _robust_z(ids, numbers):
-            scored.append((z, value_id, key, material_class))
+        table = np.asarray(rows, dtype=float).reshape(-1, 2)
+        for value_id, z in _robust_z(table[:, 0].astype(np.int64), table[:, 1]):
+            scored.append((z, value_id, material_class))
     scored.sort(key=lambda s: (-abs(s[0]), s[1]))
     shown = scored[:limit]
     by_id = _values_by_id(session, [s[1] for s in shown])
     items = [
         {**by_id[value_id], "class": material_class, "z": round(z, 2)}
-        for z, value_id, _, material_class in shown
+        for z, value_id, material_class in shown
     ]
     return {"count": len(scored), "items": items}
 
 
-def _robust_z(ids: list[int], numbers: list[float]) -> list[tuple[int, float]]:
-    if len(numbers) < MIN_GROUP:
+def _robust_z(
+    ids: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+) -> list[tuple[int, float]]:
+    if len(values) < MIN_GROUP:
         return []
-    values = np.asarray(numbers, dtype=float)
     if np.all(values > 0):
         values = np.log10(values)
     median = float(np.median(values))
@@ -202,7 +197,8 @@ def _robust_z(ids: list[int], numbers: list[float]) -> list[tuple[int, float]]:
     if mad == 0 or not math.isfinite(mad):
         return []  # most values equal: no spread to measure against
     z = 0.6745 * (values - median) / mad
-    return [(ids[i], float(z[i])) for i in np.flatnonzero(np.abs(z) > OUTLIER_Z)]
+    flagged = np.flatnonzero(np.abs(z) > OUTLIER_Z)
+    return [(int(ids[i]), float(z[i])) for i in flagged]
 
 
 def _values_by_id(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -75,6 +75,29 @@ class ApplicationFacet(Facet):
         return dict(rows.all())
 
 
+def _by_kind_and_outcome(
+    session: Session, kind: Any, outcome: Any, matching: Any
+) -> dict[str, int]:
+    """Materials per ``kind`` (any outcome), then per ``kind:outcome``, for a child
+    table with a material_id: ``US-FDA`` and ``US-FDA:cleared``, ``cytotoxicity`` and
+    ``cytotoxicity:pass``."""
+    material_id = kind.table.c.material_id
+    materials = func.count(material_id.distinct())
+    counts: dict[str, int] = {}
+    for key, n in session.execute(
+        select(kind, materials).where(material_id.in_(matching)).group_by(kind).order_by(kind)
+    ):
+        counts[key] = n
+    for key, value, n in session.execute(
+        select(kind, outcome, materials)
+        .where(material_id.in_(matching))
+        .group_by(kind, outcome)
+        .order_by(kind, outcome)
+    ):
+        counts[f"{key}:{value}"] = n
+    return counts
+
+
 @FACETS.register
 class RegulatoryFacet(Facet):
     """Keys ``US-FDA`` (any status) and ``US-FDA:cleared``."""
@@ -84,29 +107,9 @@ class RegulatoryFacet(Facet):
     def count(
         self, session: Session, where: list[ColumnElement[bool]], matching: Any
     ) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for jurisdiction, n in session.execute(
-            select(
-                RegulatoryRecord.jurisdiction,
-                func.count(RegulatoryRecord.material_id.distinct()),
-            )
-            .where(RegulatoryRecord.material_id.in_(matching))
-            .group_by(RegulatoryRecord.jurisdiction)
-            .order_by(RegulatoryRecord.jurisdiction)
-        ):
-            counts[jurisdiction] = n
-        for jurisdiction, status, n in session.execute(
-            select(
-                RegulatoryRecord.jurisdiction,
-                RegulatoryRecord.status,
-                func.count(RegulatoryRecord.material_id.distinct()),
-            )
-            .where(RegulatoryRecord.material_id.in_(matching))
-            .group_by(RegulatoryRecord.jurisdiction, RegulatoryRecord.status)
-            .order_by(RegulatoryRecord.jurisdiction, RegulatoryRecord.status)
-        ):
-            counts[f"{jurisdiction}:{status}"] = n
-        return counts
+        return _by_kind_and_outcome(
+            session, RegulatoryRecord.jurisdiction, RegulatoryRecord.status, matching
+        )
 
 
 @FACETS.register
@@ -158,19 +161,4 @@ class BiocompatFacet(Facet):
         self, session: Session, where: list[ColumnElement[bool]], matching: Any
     ) -> dict[str, int]:
         row = BiocompatibilityResultRow
-        counts: dict[str, int] = {}
-        for endpoint, n in session.execute(
-            select(row.endpoint, func.count(row.material_id.distinct()))
-            .where(row.material_id.in_(matching))
-            .group_by(row.endpoint)
-            .order_by(row.endpoint)
-        ):
-            counts[endpoint] = n
-        for endpoint, result, n in session.execute(
-            select(row.endpoint, row.result, func.count(row.material_id.distinct()))
-            .where(row.material_id.in_(matching))
-            .group_by(row.endpoint, row.result)
-            .order_by(row.endpoint, row.result)
-        ):
-            counts[f"{endpoint}:{result}"] = n
-        return counts
+        return _by_kind_and_outcome(session, row.endpoint, row.result, matching)
