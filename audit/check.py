@@ -12,7 +12,10 @@ the source text it was read from. This script
 * draws a fixed random sample (seeded, so the page is reproducible) of 30 property
   values and 20 regulatory records and prints each with its source, the place it was
   read and the quote, for a person to read;
-* counts what the seed holds against issue 12's targets.
+* counts what the seed holds against issue 12's targets;
+* lists the quotes the mechanical check cannot confirm (a number in words, digits
+  spaced out, a unit printed apart) with what a person read in each
+  (audit/readings.json): confirmed, or the value is fixed in research/ and merged.
 
     python audit/check.py [--out docs/data-audit.md] [--seed-number 12]
 """
@@ -72,9 +75,7 @@ def normal(text: str) -> str:
 
 def collapsed(text: str) -> str:
     """Some extractions space out every character of a table cell: "0 . 8 2 0"."""
-    return re.sub(
-        r"(?<!\S)(?:[\d.] ){2,}[\d.](?!\S)", lambda m: m.group(0).replace(" ", ""), text
-    )
+    return re.sub(r"(?<!\S)(?:[\d.] ){2,}[\d.](?!\S)", lambda m: m.group(0).replace(" ", ""), text)
 
 
 def number_in(number: float, quote: str) -> bool:
@@ -128,9 +129,26 @@ def cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def build(seed_dir: Path, quotes_path: Path, number: int) -> str:
-    materials, references = load_seed(seed_dir)
-    quotes = json.loads(quotes_path.read_text(encoding="utf-8"))
+def load_readings(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """What a person read in each quote the mechanical check cannot confirm."""
+    readings = json.loads(path.read_text(encoding="utf-8"))
+    return {(r["material"], r["item"]): r for r in readings}
+
+
+def unread(
+    failures: list[tuple[dict[str, Any], str]], readings: dict[tuple[str, str], Any]
+) -> list[tuple[dict[str, Any], str]]:
+    return [
+        (q, looked)
+        for q, looked in failures
+        if (q["material"], shown(q["kind"], q["item"])) not in readings
+    ]
+
+
+def check_quotes(
+    materials: dict[str, Any], quotes: list[dict[str, Any]]
+) -> tuple[list[tuple[dict[str, Any], bool, str]], list[Any]]:
+    """Each quote with whether it shows its item's numbers; and the stale quotes."""
     checked: list[tuple[dict[str, Any], bool, str]] = []
     stale = []
     for quote in quotes:
@@ -142,6 +160,14 @@ def build(seed_dir: Path, quotes_path: Path, number: int) -> str:
             continue
         ok, looked = confirms(quote["kind"], item, quote["quote"])
         checked.append((quote, ok, looked))
+    return checked, stale
+
+
+def build(seed_dir: Path, quotes_path: Path, readings_path: Path, number: int) -> str:
+    materials, references = load_seed(seed_dir)
+    quotes = json.loads(quotes_path.read_text(encoding="utf-8"))
+    readings = load_readings(readings_path)
+    checked, stale = check_quotes(materials, quotes)
     failures = [(q, looked) for q, ok, looked in checked if not ok]
     rng = random.Random(number)
     values = [c for c in checked if c[0]["kind"] == "property"]
@@ -149,7 +175,9 @@ def build(seed_dir: Path, quotes_path: Path, number: int) -> str:
     sample = rng.sample(values, min(SAMPLE_VALUES, len(values))) + rng.sample(
         records, min(SAMPLE_RECORDS, len(records))
     )
-    lines = _header(materials, quotes, checked, stale, failures, number)
+    lines = _header(
+        materials, quotes, checked, stale, failures, len(unread(failures, readings)), number
+    )
     for heading, kind in (("Property values", "property"), ("Regulatory records", "regulatory")):
         lines += [
             f"## Sample: {heading.lower()}",
@@ -172,16 +200,20 @@ def build(seed_dir: Path, quotes_path: Path, number: int) -> str:
         lines += [
             "## Quotes that do not show their number as printed",
             "",
-            "Read by a person: a unit printed apart, a conversion, or a value to fix.",
+            "A number in words, digits spaced out, a unit printed apart: what a person "
+            "read in each (audit/readings.json).",
             "",
-            "| material | item | looked for | quote |",
-            "| --- | --- | --- | --- |",
+            "| material | item | looked for | quote | read by a person |",
+            "| --- | --- | --- | --- | --- |",
         ]
-        lines += [
-            f"| {q['material']} | {cell(shown(q['kind'], q['item']))} | {cell(looked)} "
-            f"| {cell(q['quote'])} |"
-            for q, looked in failures
-        ]
+        for q, looked in failures:
+            item = shown(q["kind"], q["item"])
+            reading = readings.get((q["material"], item))
+            verdict = f"{reading['verdict']}: {reading['reading']}" if reading else "NOT YET READ"
+            lines.append(
+                f"| {q['material']} | {cell(item)} | {cell(looked)} | {cell(q['quote'])} "
+                f"| {cell(verdict)} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -192,12 +224,14 @@ def _header(
     checked: list[Any],
     stale: list[Any],
     failures: list[Any],
+    not_read: int,
     number: int,
 ) -> list[str]:
     values = [v for m in materials.values() for v in m.get("properties", [])]
     evidence = Counter(v.get("evidence") or "(none)" for v in values)
     records = [r for m in materials.values() for r in m.get("regulatory", [])]
     jurisdictions = Counter(r["jurisdiction"] for r in records)
+    certified = sum(1 for r in records if r["jurisdiction"] == "EU-MDR" and r.get("notified_body"))
     results = [b for m in materials.values() for b in m.get("biocompatibility", [])]
     endpoints = Counter(b["endpoint"] for b in results)
     published = sum(1 for m in materials.values() if m.get("status") == "published")
@@ -229,6 +263,10 @@ def _header(
         "Regulatory records by jurisdiction: "
         + ", ".join(f"{k} {n}" for k, n in sorted(jurisdictions.items()))
         + ".",
+        f"EU CE marks with their notified body named: {certified} of "
+        f"{jurisdictions['EU-MDR']}; none carries a certificate number: no certificate, "
+        "SSCP, EUDAMED or NANDO page of these devices is among the sources the tool "
+        "library holds (research/issue12/eu-jp-notes.md, eu-notified-bodies-notes.md).",
         "Biocompatibility results by endpoint: "
         + ", ".join(f"{k} {n}" for k, n in sorted(endpoints.items()))
         + ".",
@@ -238,7 +276,8 @@ def _header(
         f"{len(quotes)} quotes recorded; {len(stale)} no longer match their item in seed/ "
         f"(an item edited since); of the {len(checked)} that do, {len(checked) - len(failures)} "
         "show the item's numbers (or identifier) as printed and "
-        f"{len(failures)} do not (listed at the end for a person to read).",
+        f"{len(failures)} do not (listed at the end). A person read each of those: "
+        f"{len(failures) - not_read} confirmed as recorded, {not_read} not yet read.",
         "",
     ]
 
@@ -247,10 +286,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=Path, default=ROOT / "seed")
     parser.add_argument("--quotes", type=Path, default=ROOT / "audit" / "quotes.json")
+    parser.add_argument("--readings", type=Path, default=ROOT / "audit" / "readings.json")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "data-audit.md")
     parser.add_argument("--seed-number", type=int, default=12)
     args = parser.parse_args()
-    args.out.write_text(build(args.seed, args.quotes, args.seed_number), encoding="utf-8")
+    args.out.write_text(
+        build(args.seed, args.quotes, args.readings, args.seed_number), encoding="utf-8"
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -52,3 +52,26 @@ def test_every_quote_points_at_its_item_and_the_counts_are_met() -> None:
     )
     assert sum(records.values()) >= 80
     assert {"US-FDA", "EU-MDR", "JP-PMDA"} <= set(records)
+
+
+def test_a_person_has_read_every_quote_the_mechanical_check_cannot_confirm() -> None:
+    check = load("check")
+    materials, _ = check.load_seed(ROOT / "seed")
+    quotes = json.loads((ROOT / "audit" / "quotes.json").read_text(encoding="utf-8"))
+    readings = check.load_readings(ROOT / "audit" / "readings.json")
+    checked, stale = check.check_quotes(materials, quotes)
+    failures = [(q, looked) for q, ok, looked in checked if not ok]
+    assert stale == []
+    assert check.unread(failures, readings) == []
+    # Every reading is of a quote that still needs one (none left behind by a fix).
+    needed = {(q["material"], check.shown(q["kind"], q["item"])) for q, _ in failures}
+    assert set(readings) == needed
+    assert {r["verdict"] for r in readings.values()} == {"confirmed"}
+
+
+def test_the_audit_page_is_what_the_script_writes() -> None:
+    check = load("check")
+    page = check.build(
+        ROOT / "seed", ROOT / "audit" / "quotes.json", ROOT / "audit" / "readings.json", 12
+    )
+    assert (ROOT / "docs" / "data-audit.md").read_text(encoding="utf-8") == page

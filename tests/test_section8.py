@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from biomatdb.exchange.exporter import export_bundle
 from biomatdb.exchange.importer import import_documents
 from biomatdb.identifiers.schemes import cas_check_digit_ok
+from biomatdb.quality import service as quality
 from tests.helpers import problem_of, search_ids
 
 MATERIALS = "/api/v1/materials"
@@ -305,3 +306,79 @@ def test_the_material_page_links_the_identifiers_and_shows_the_gmdn(client: Test
         'rel="noopener">CHEBI:52254</a>' in page
     )
     assert "<td>1234</td>" in page
+
+
+CERTIFIED: dict[str, Any] = {
+    "organizations": [
+        {"id": "s8-holder", "name": "S8 Holder", "kind": "manufacturer"},
+        {"id": "s8-body", "name": "S8 Notified Body 0000", "kind": "notified_body"},
+    ],
+    "materials": [
+        {
+            "id": "s8-certified",
+            "name": "Certified S8",
+            "class": "polymer",
+            "status": "published",
+            "regulatory": [
+                {
+                    "jurisdiction": "EU-MDR",
+                    "status": "ce_marked",
+                    "device_name": "S8 scaffold",
+                    "organization": "s8-holder",
+                    "notified_body": "s8-body",
+                }
+            ],
+        }
+    ],
+}
+
+
+def test_a_ce_mark_names_its_notified_body_everywhere(session: Session, client: TestClient) -> None:
+    report = import_documents(session, [("certified", CERTIFIED)])
+    assert report.ok, report.errors
+    record = client.get(f"{MATERIALS}/s8-certified").json()["regulatory"][0]
+    assert record["organization"] == {
+        "id": "s8-holder",
+        "name": "S8 Holder",
+        "kind": "manufacturer",
+        "country": None,
+    }
+    assert record["notified_body"] == {
+        "id": "s8-body",
+        "name": "S8 Notified Body 0000",
+        "kind": "notified_body",
+        "country": None,
+    }
+    # Each organization lists the record, saying what it is to it.
+    for org, role in (("s8-holder", "holder"), ("s8-body", "notified_body")):
+        listed = client.get(f"/api/v1/organizations/{org}").json()["regulatory"]
+        assert [(r["material"]["id"], r["role"]) for r in listed] == [("s8-certified", role)]
+    page = client.get("/materials/s8-certified").text
+    assert 'notified body</span> <a href="/api/v1/organizations/s8-body">' in page
+    exported = export_bundle(session)
+    certified = next(m for m in exported["materials"] if m["id"] == "s8-certified")
+    assert certified["regulatory"][0]["notified_body"] == "s8-body"
+    # A notified body that certified a device is linked: not on the quality worklist.
+    unlinked = quality.report(session, limit=1000)["sections"]["unlinked_organizations"]
+    assert not [i for i in unlinked["items"] if i["organization"].startswith("s8-")]
+
+
+def test_an_unknown_notified_body_is_named_with_its_path(session: Session) -> None:
+    bundle = {
+        "materials": [
+            {
+                **CERTIFIED["materials"][0],
+                "regulatory": [
+                    {**CERTIFIED["materials"][0]["regulatory"][0], "organization": None}
+                ],
+            }
+        ]
+    }
+    report = import_documents(session, [("unknown", bundle)])
+    assert [(e["path"], e["message"]) for e in report.errors] == [
+        (
+            "materials[0].regulatory[0].notified_body",
+            "unknown organization 's8-body': define it in the bundle's 'organizations' "
+            "or import it first",
+        )
+    ]

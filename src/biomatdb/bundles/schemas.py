@@ -180,7 +180,12 @@ class RegulatoryIn(_Entry):
     )
     device_name: Text2000 | None = None
     decision_date: date | None = None
-    organization: Slug | None = None
+    organization: Slug | None = Field(None, description="The applicant or holder.")
+    notified_body: Slug | None = Field(
+        None,
+        description="The organization (kind notified_body) that certified the device, for "
+        "CE marks; an extension of contract section 8.",
+    )
     source: Slug | None = None
 
 
@@ -242,5 +247,6 @@ def named_records(entries: Iterable[MaterialIn]) -> tuple[set[str], set[str]]:
         references.update(b.source for b in entry.biocompatibility if b.source)
         references.update(r.source for r in entry.regulatory if r.source)
         organizations.update(r.organization for r in entry.regulatory if r.organization)
+        organizations.update(r.notified_body for r in entry.regulatory if r.notified_body)
         organizations.update(s.organization for s in entry.suppliers)
     return references, organizations

@@ -184,6 +184,7 @@ def _check_material(
         path = join(base, "regulatory", i)
         named.append((join(path, "source"), "reference", record.source, refs))
         named.append((join(path, "organization"), "organization", record.organization, orgs))
+        named.append((join(path, "notified_body"), "organization", record.notified_body, orgs))
     named += [
         (join(base, "suppliers", i, "organization"), "organization", supplier.organization, orgs)
         for i, supplier in enumerate(material.suppliers)

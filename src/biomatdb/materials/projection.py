@@ -301,6 +301,7 @@ def _record_rows(
                 "device_name": rec.device_name,
                 "decision_date": rec.decision_date,
                 "organization_id": org_ids[rec.organization] if rec.organization else None,
+                "notified_body_id": org_ids[rec.notified_body] if rec.notified_body else None,
                 "reference_id": ref_ids[rec.source] if rec.source else None,
             }
         )

@@ -40,9 +40,10 @@ def load_links(session: Session, entries: Iterable[dict[str, Any]]) -> Links:
     for entry in entries:
         for key in ("properties", "biocompatibility", "regulatory"):
             ref_slugs.update(item["source"] for item in entry.get(key) or [] if item.get("source"))
-        org_slugs.update(
-            r["organization"] for r in entry.get("regulatory") or [] if r.get("organization")
-        )
+        for record in entry.get("regulatory") or []:
+            org_slugs.update(
+                record[key] for key in ("organization", "notified_body") if record.get(key)
+            )
         org_slugs.update(s["organization"] for s in entry.get("suppliers") or [])
     references = (
         {
@@ -190,6 +191,9 @@ def _records(entry: dict[str, Any], links: Links) -> dict[str, list[dict[str, An
                 "decision_date": r.get("decision_date"),
                 "organization": organization_json(orgs.get(r["organization"]))
                 if r.get("organization")
+                else None,
+                "notified_body": organization_json(orgs.get(r["notified_body"]))
+                if r.get("notified_body")
                 else None,
                 "source": _source(links, r.get("source")),
             }

@@ -115,7 +115,10 @@ class RegulatoryOut(WireModel):
     gmdn: str | None = Field(None, description="GMDN term code of the device.")
     device_name: str | None = None
     decision_date: date | None = None
-    organization: OrganizationRef | None = None
+    organization: OrganizationRef | None = Field(None, description="The applicant or holder.")
+    notified_body: OrganizationRef | None = Field(
+        None, description="Who certified the device (CE marks)."
+    )
     source: ReferenceOut | None = None
 
 

@@ -336,12 +336,21 @@ class RegulatoryRecord(Base):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
+    #: Who certified the device (an organization of kind notified_body; EU CE marks).
+    notified_body_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
     reference_id: Mapped[int | None] = mapped_column(
         ForeignKey("references.id", ondelete="RESTRICT"), index=True
     )
 
     material: Mapped[Material] = relationship(lazy="raise", back_populates="regulatory_records")
-    organization: Mapped[Organization | None] = relationship(lazy="raise")
+    organization: Mapped[Organization | None] = relationship(
+        lazy="raise", foreign_keys=[organization_id]
+    )
+    notified_body: Mapped[Organization | None] = relationship(
+        lazy="raise", foreign_keys=[notified_body_id]
+    )
     reference: Mapped[Reference | None] = relationship(lazy="raise")
 
 

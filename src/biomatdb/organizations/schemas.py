@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -52,6 +52,11 @@ class OrganizationRegulatoryOut(WireModel):
     gmdn: str | None = None
     device_name: str | None = None
     decision_date: str | None = None
+    role: Literal["holder", "notified_body"] = Field(
+        "holder",
+        description="What the organization is to the record: its applicant or holder, or "
+        "the notified body that certified the device.",
+    )
     source: ReferenceOut | None = None
 
 

@@ -3,7 +3,7 @@ what it supplies and the regulatory records that name it."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from biomatdb.errors import FieldProblem, InvalidParameter, NotFound
@@ -109,7 +109,13 @@ def organization_detail(session: Session, slug: str, *, public_only: bool) -> Or
         select(RegulatoryRecord)
         .join(RegulatoryRecord.material)
         .options(joinedload(RegulatoryRecord.material), joinedload(RegulatoryRecord.reference))
-        .where(RegulatoryRecord.organization_id == org.id, published)
+        .where(
+            or_(
+                RegulatoryRecord.organization_id == org.id,
+                RegulatoryRecord.notified_body_id == org.id,
+            ),
+            published,
+        )
         .order_by(Material.sort_name, Material.slug, RegulatoryRecord.position)
     ).all()
 
@@ -136,6 +142,7 @@ def organization_detail(session: Session, slug: str, *, public_only: bool) -> Or
                 gmdn=r.gmdn,
                 device_name=r.device_name,
                 decision_date=r.decision_date.isoformat() if r.decision_date else None,
+                role="notified_body" if r.notified_body_id == org.id else "holder",
                 source=reference_out(r.reference),
             )
             for r in records

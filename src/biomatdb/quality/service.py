@@ -305,6 +305,7 @@ def _unlinked(session: Session, limit: int) -> dict[str, Any]:
     condition = and_(
         ~exists().where(SupplierOffering.organization_id == Organization.id),
         ~exists().where(RegulatoryRecord.organization_id == Organization.id),
+        ~exists().where(RegulatoryRecord.notified_body_id == Organization.id),
     )
     count = session.scalar(select(func.count()).select_from(Organization).where(condition)) or 0
     rows = session.execute(
