@@ -52,4 +52,4 @@ schema: setup
 	$(BIN)/biomatdb schema
 
 clean:
-	rm -rf $(VENV) biomatdb.sqlite3* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

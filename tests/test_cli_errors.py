@@ -16,9 +16,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from biomatdb import cli, db, settings
+from biomatdb import cli, db, migrations, settings
 from biomatdb.cli import app
-from tests.conftest import SEARCH_BUNDLE, DatabaseFactory
+from tests.conftest import SEARCH_BUNDLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -214,17 +214,7 @@ def test_db_upgrade_to_an_unknown_revision() -> None:
     one_error_line(err, says="Can't locate revision identified by 'nope'", hint="head, base")
 
 
-def test_seed_and_keys_on_a_database_not_migrated(
-    databases: DatabaseFactory, database_url_env: pytest.MonkeyPatch
-) -> None:
-    database_url_env.setenv("BIOMATDB_DATABASE_URL", databases.new_url())
-    for command in (["seed"], ["keys", "list"], ["export"]):
-        code, _, err = run_all(*command)
-        assert code == 2, command
-        # seed may say which file it starts writing before the database refuses it
-        err = "".join(line for line in err.splitlines(True) if not line.startswith("writing "))
-        one_error_line(err, says="is not migrated", hint="run: biomatdb db upgrade")
-    db.get_engine().dispose()
+# A database missing, not migrated or older: tests/test_operations.py.
 
 
 @pytest.mark.usefixtures("cli_database")
@@ -283,7 +273,9 @@ def test_debug_raises_instead() -> None:
 
 
 def test_debug_shows_the_traceback_in_a_real_process(tmp_path: Path) -> None:
-    env = {**os.environ, "BIOMATDB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    migrations.upgrade(url)
+    env = {**os.environ, "BIOMATDB_DATABASE_URL": url}
     command = [sys.executable, "-m", "biomatdb.cli", "export", "--out", "/nonexistent/dir/x"]
     quiet = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     assert quiet.returncode == 2

@@ -69,11 +69,15 @@ class Installed:
     def python(self) -> Path:
         return self.venv / "bin" / "python"
 
-    def run(self, *args: str | Path, database_url: str | None = None) -> str:
+    def attempt(
+        self, *args: str | Path, database_url: str | None = None, data_home: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "BIOMATDB_"))}
         if database_url is not None:
             env["BIOMATDB_DATABASE_URL"] = database_url
-        result = subprocess.run(
+        if data_home is not None:
+            env["XDG_DATA_HOME"] = str(data_home)
+        return subprocess.run(
             [str(a) for a in args],
             cwd=self.work,
             env=env,
@@ -81,6 +85,9 @@ class Installed:
             text=True,
             timeout=120,
         )
+
+    def run(self, *args: str | Path, database_url: str | None = None) -> str:
+        result = self.attempt(*args, database_url=database_url)
         assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
         return result.stdout
 
@@ -139,6 +146,13 @@ def test_the_wheel_carries_the_runtime_files(installed: Installed) -> None:
         assert shipped <= names, shipped - names
     assert f"biomatdb-{__version__}.dist-info/licenses/LICENSE" in names
     assert "biomatdb/__main__.py" in names
+    # PostgreSQL's driver only with the extra: SQLite users install nothing they skip.
+    metadata = zipfile.ZipFile(installed.wheel).read(f"biomatdb-{__version__}.dist-info/METADATA")
+    psycopg = [
+        line for line in metadata.decode().splitlines() if line.startswith("Requires-Dist: psycopg")
+    ]
+    assert "Requires-Dist: psycopg[binary]>=3.1; extra == 'postgresql'" in psycopg
+    assert all("; extra == " in line for line in psycopg), psycopg  # never required
     # the documentation pages' assets (served at /static, no CDN) and their licences
     static = {
         f"biomatdb/{p.relative_to(ROOT / 'src' / 'biomatdb').as_posix()}"
@@ -184,7 +198,30 @@ def test_installed_commands_run_from_an_empty_folder(
         installed.python, "-m", "biomatdb", "--help"
     )
     assert installed.run(installed.python, "-c", VERSIONS).split() == [__version__] * 2
+    assert installed.run(biomatdb, "--version") == f"biomatdb {__version__}\n"
     assert list(installed.work.iterdir()) == []
     out = installed.work.parent / "bundle.schema.json"
     installed.run(biomatdb, "schema", "--out", out)
     assert json.loads(out.read_text(encoding="utf-8"))["$defs"]["MaterialIn"]
+
+
+def test_the_default_database_is_made_by_db_upgrade_in_the_users_data_folder(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """Without BIOMATDB_DATABASE_URL, from an empty folder: nothing is created until
+    ``db upgrade`` makes the file in the user's data folder; then every command finds
+    it, whatever folder it runs from."""
+    biomatdb = installed.venv / "bin" / "biomatdb"
+    data = tmp_path / "data"
+    refused = installed.attempt(biomatdb, "seed", data_home=data)
+    path = data / "biomatdb" / "biomatdb.sqlite3"
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"error: there is no database at {path}; run: biomatdb db upgrade (it creates it)\n"
+    )
+    assert not data.exists()
+    upgraded = installed.attempt(biomatdb, "db", "upgrade", data_home=data)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.endswith(f": sqlite:///{path}\n")
+    assert installed.attempt(biomatdb, "keys", "list", data_home=data).returncode == 0
+    assert list(installed.work.iterdir()) == []

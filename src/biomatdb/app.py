@@ -7,20 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
-from sqlalchemy import text
+from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 
-from biomatdb import __version__
+from biomatdb import __version__, migrations
 from biomatdb.api import docs, problems
 from biomatdb.api.body import BodySizeLimit
-from biomatdb.api.deps import SessionDep
 from biomatdb.api.middleware import Gzip, HeadAsGet, RefuseNul, SecurityHeaders, TrailingSlash
 from biomatdb.api.strict import strict_parameters
 from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.charts.router import router as charts_router
+from biomatdb.db import get_engine, start_budget
 from biomatdb.errors import NotFound
 from biomatdb.exchange.router import router as exchange_router
 from biomatdb.info.router import router as info_router
@@ -63,8 +62,15 @@ class ProblemType(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    database: str
+    status: str = Field(examples=["ok"])
+    database: str = Field(description="The database's kind: sqlite or postgresql.")
+    version: str
+
+
+class Ready(BaseModel):
+    status: str = Field(examples=["ready"])
+    database: str = Field(description="The database's kind: sqlite or postgresql.")
+    revision: str = Field(description="The schema revision it is at (this code's head).")
     version: str
 
 
@@ -139,10 +145,23 @@ service_router = APIRouter(tags=["service"])
 
 
 @service_router.get("/health", response_model=Health)
-def health(session: SessionDep) -> Health:
-    """Liveness and database reachability."""
-    session.execute(text("SELECT 1"))
-    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
+def health() -> Health:
+    """Liveness: the process answers. It does not touch the database (see ``/ready``),
+    so a load balancer does not restart workers while the database is away."""
+    engine = get_engine(bounded=True)
+    return Health(status="ok", database=engine.dialect.name, version=__version__)
+
+
+@service_router.get("/ready", response_model=Ready, responses=problem_responses(503))
+def ready() -> Ready:
+    """Readiness: the database is reachable and at the schema revision of this code;
+    else 503 with a problem that says what is wrong (``database-not-ready``)."""
+    start_budget(get_settings().query_timeout_seconds)  # no session dependency sets it
+    engine = get_engine(bounded=True)
+    revision = migrations.check_current(engine)
+    return Ready(
+        status="ready", database=engine.dialect.name, revision=revision, version=__version__
+    )
 
 
 @service_router.get(

@@ -9,6 +9,7 @@ terminal.
 from __future__ import annotations
 
 import errno
+import functools
 import inspect
 import json
 import sys
@@ -40,6 +41,9 @@ EXIT_CODES = (
     "an output path that cannot be written, a database that cannot be used "
     "(BIOMATDB_DATABASE_URL wrong, server unreachable, not migrated)."
 )
+
+#: How to get the PostgreSQL driver (biomatdb.db.POSTGRESQL_EXTRA, without importing it).
+POSTGRESQL_INSTALL = "pip install 'biomatdb[postgresql]'"
 
 #: ``ctx.meta`` key of the hidden ``--debug`` option.
 DEBUG = "biomatdb.debug"
@@ -139,8 +143,15 @@ def _explain(exc: Exception) -> CliError:
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from biomatdb.db import MissingDriver
+    from biomatdb.errors import DatabaseNotReady
+
     if isinstance(exc, CliError):
         return exc
+    if isinstance(exc, DatabaseNotReady):
+        return CliError(exc.reason, exc.hint)
+    if isinstance(exc, MissingDriver):
+        return CliError(str(exc).split(": pip")[0], "install it: " + POSTGRESQL_INSTALL)
     if isinstance(exc, OSError):
         return _os_error(exc, "cannot use")
     if isinstance(exc, BiomatdbError):
@@ -198,6 +209,7 @@ def _database_error(exc: Exception) -> CliError | None:
     """A database that cannot be used: a bad URL, unreachable, not migrated (else None)."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
+    from biomatdb.migrations import shown_url
     from biomatdb.settings import get_settings
 
     if isinstance(exc, ArgumentError | NoSuchModuleError):
@@ -207,7 +219,7 @@ def _database_error(exc: Exception) -> CliError | None:
         )
     if not isinstance(exc, OperationalError | ProgrammingError):
         return None
-    url = _shown_url(get_settings().database_url)
+    url = shown_url(get_settings().database_url)
     orig = str(exc.orig or exc).strip()
     reason = orig.splitlines()[0] if orig else type(exc).__name__
     # a table or a column missing: not migrated, or migrated to an older revision
@@ -223,15 +235,6 @@ def _database_error(exc: Exception) -> CliError | None:
     else:
         hint = "check BIOMATDB_DATABASE_URL and that the database server is running"
     return CliError(f"cannot use the database {url}: {reason}", hint)
-
-
-def _shown_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(BIOMATDB_DATABASE_URL)"
 
 
 app = typer.Typer(
@@ -252,15 +255,68 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from biomatdb import __version__
+
+        typer.echo(f"biomatdb {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", hidden=True, help="show tracebacks instead of one line")
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print the version and exit", callback=_show_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     """biomatdb: the open biomaterials database."""
     ctx.meta[DEBUG] = debug
+
+
+def _say_database() -> None:
+    """Which database a command works on (on stderr); a bad URL gets its own error."""
+    from sqlalchemy.engine import make_url
+
+    from biomatdb.migrations import shown_url
+    from biomatdb.settings import get_settings
+
+    url = get_settings().database_url
+    try:
+        make_url(url)
+    except Exception:
+        return
+    typer.echo(f"database: {shown_url(url)}", err=True)
+
+
+def _current_database() -> None:
+    """Stop (exit 2, one line) unless the configured database exists and is at the
+    schema revision of this code: never create an empty SQLite file, never a
+    traceback from a missing table."""
+    from biomatdb import migrations
+    from biomatdb.db import get_engine
+
+    migrations.check_current(get_engine())
+
+
+F = typing.TypeVar("F", bound=typing.Callable[..., Any])
+
+
+def needs_database(command: F) -> F:
+    """A command that reads or writes the database: checked first (see above)."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _current_database()
+        return command(*args, **kwargs)
+
+    return typing.cast(F, checked)
 
 
 def _stderr_console() -> Console:
@@ -354,11 +410,18 @@ LARGE_IMPORT = 5000
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="target revision", metavar="REVISION")] = "head",
 ) -> None:
-    """Apply migrations to BIOMATDB_DATABASE_URL."""
+    """Apply migrations to BIOMATDB_DATABASE_URL (a SQLite file is created)."""
     from biomatdb import migrations
+    from biomatdb.db import get_engine
+    from biomatdb.settings import get_settings
 
     migrations.upgrade(revision=revision)
-    typer.echo(f"database at revision {revision}")
+    at = migrations.database_revision(get_engine()) if revision == "head" else revision
+    typer.echo(
+        f"database at revision {revision}"
+        + (f" ({at})" if at != revision else "")
+        + f": {migrations.shown_url(get_settings().database_url)}"
+    )
 
 
 @db_app.command("downgrade", cls=_Command)
@@ -367,9 +430,12 @@ def db_downgrade(
 ) -> None:
     """Revert migrations (``base`` empties the database)."""
     from biomatdb import migrations
+    from biomatdb.settings import get_settings
 
     migrations.downgrade(revision=revision)
-    typer.echo(f"database at revision {revision}")
+    typer.echo(
+        f"database at revision {revision}: {migrations.shown_url(get_settings().database_url)}"
+    )
 
 
 def _read_documents(files: Sequence[Path], *, as_json: bool) -> list[tuple[str, Any]]:
@@ -514,6 +580,7 @@ def _change_text(change: dict[str, Any]) -> str:
 
 
 @keys_app.command("create", cls=_Command)
+@needs_database
 def keys_create(
     role: Annotated[str, typer.Option(help="reader, curator, editor or admin", metavar="ROLE")],
     name: Annotated[
@@ -538,6 +605,7 @@ def keys_create(
 
 
 @keys_app.command("list", cls=_Command)
+@needs_database
 def keys_list() -> None:
     """List keys: name, role, created, revoked (never the key)."""
     from biomatdb.auth.keys import list_keys
@@ -553,6 +621,7 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke", cls=_Command)
+@needs_database
 def keys_revoke(
     name: Annotated[str, typer.Argument(help="the key's name", metavar="NAME")],
 ) -> None:
@@ -572,6 +641,7 @@ _DRY_RUN_HELP = "validate and report; write nothing"
 
 
 @app.command("import", cls=_Command)
+@needs_database
 def import_(
     files: Annotated[
         list[Path],
@@ -589,6 +659,7 @@ def import_(
 
 
 @app.command("seed", cls=_Command)
+@needs_database
 def seed(
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_DRY_RUN_HELP)] = False,
 ) -> None:
@@ -604,6 +675,7 @@ def seed(
 
 
 @app.command("import-openfda", cls=_Command)
+@needs_database
 def import_openfda(
     files: Annotated[
         list[Path],
@@ -678,6 +750,7 @@ def import_openfda(
 
 
 @app.command("quality", cls=_Command)
+@needs_database
 def quality(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="findings listed per section")
@@ -875,7 +948,7 @@ export.__signature__ = inspect.signature(export, eval_str=True).replace(  # type
         *_filter_options(),
     ]
 )
-app.command("export", cls=_Command)(export)
+app.command("export", cls=_Command)(needs_database(export))
 
 
 @app.command("synth", cls=_Command)
@@ -914,10 +987,23 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind", metavar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", metavar="PORT")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes", metavar="N")] = 1,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade", help="migrate the database first (else a database not at head stops)"
+        ),
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs), with the server limits of the settings."""
-    from biomatdb import server
+    """Serve the HTTP API (OpenAPI docs at /docs), with the server limits of the settings.
 
+    Refuses to start on a database that is missing, unmigrated or at another schema
+    revision than this code's (run ``biomatdb db upgrade``, or pass --upgrade)."""
+    from biomatdb import migrations, server
+
+    if upgrade:
+        migrations.upgrade()
+    _current_database()
+    _say_database()
     server.run(host=host, port=port, workers=workers)
 
 

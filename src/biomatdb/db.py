@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -121,6 +122,22 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int = 10_000) -> None:
     cursor.close()
 
 
+class MissingDriver(RuntimeError):
+    """A PostgreSQL URL was given, but the psycopg driver is not installed."""
+
+
+#: What to install for PostgreSQL (``psycopg`` is an extra: SQLite users skip it).
+POSTGRESQL_EXTRA = "pip install 'biomatdb[postgresql]'"
+
+
+def _require_driver(url: str) -> None:
+    if url.startswith("postgresql+psycopg") and importlib.util.find_spec("psycopg") is None:
+        raise MissingDriver(
+            "BIOMATDB_DATABASE_URL is a PostgreSQL URL, but the psycopg driver is not "
+            f"installed: {POSTGRESQL_EXTRA}"
+        )
+
+
 def make_engine(
     url: str,
     *,
@@ -138,6 +155,7 @@ def make_engine(
     distinct query shape is one entry, and large shapes take megabytes.
     """
     url = normalize_database_url(url)
+    _require_driver(url)
     options: dict[str, Any] = {}
     if query_timeout:
         options[TIMEOUT_OPTION] = query_timeout

@@ -156,6 +156,16 @@ class WriteBusy(ServiceUnavailable):
         )
 
 
+class DatabaseNotReady(ServiceUnavailable):
+    """The database cannot serve this code: missing, unreachable, not migrated, or at
+    an older (or newer) revision of the schema. ``hint`` says what to do."""
+
+    def __init__(self, detail: str, hint: str) -> None:
+        super().__init__(f"{detail}; {hint}", type_slug="database-not-ready", retry_after=30)
+        self.reason = detail
+        self.hint = hint
+
+
 class NotAcceptable(BiomatdbError):
     status = 406
     type_slug = "not-acceptable"

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from biomatdb import resources
+from biomatdb import __version__, resources
+from biomatdb.errors import DatabaseNotReady
 from biomatdb.search.fulltext import FTS_TABLE
+from biomatdb.settings import default_database_url, get_settings, normalize_database_url
+
+#: What to do about a database that is missing, not migrated or older than the code.
+UPGRADE_HINT = "run: biomatdb db upgrade"
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -39,7 +50,13 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+    """Apply migrations up to ``revision``. The default SQLite file's folder (in the
+    user's data folder) is made first; a folder named in BIOMATDB_DATABASE_URL must
+    exist (a missing one is more likely a typo)."""
+    target = url or get_settings().database_url
+    path = sqlite_file(target)
+    if path is not None and normalize_database_url(target) == default_database_url():
+        path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
 
 
@@ -48,11 +65,75 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@lru_cache
 def current_head() -> str | None:
-    """The head revision of the migration scripts."""
-    from alembic.script import ScriptDirectory
-
+    """The head revision of the migration scripts (read once per process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@lru_cache
+def _known_revisions() -> frozenset[str]:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(BIOMATDB_DATABASE_URL)"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or SQLite in memory)."""
+    try:
+        parsed = make_url(normalize_database_url(url))
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def database_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None: not migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_current(engine: Engine) -> str:
+    """The revision of a database that this code can use (the head of its migration
+    scripts); else :class:`DatabaseNotReady` saying what is wrong and what to do. A
+    missing SQLite file is reported without creating it."""
+    url = engine.url.render_as_string(hide_password=False)
+    shown = shown_url(url)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseNotReady(f"there is no database at {path}", f"{UPGRADE_HINT} (it creates it)")
+    try:
+        revision = database_revision(engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseNotReady(
+            f"cannot use the database {shown}: {reason}",
+            "check BIOMATDB_DATABASE_URL and that the database server is running",
+        ) from exc
+    head = current_head()
+    if revision == head:
+        return revision or ""
+    if revision is None:
+        raise DatabaseNotReady(f"the database {shown} is not migrated", UPGRADE_HINT)
+    if revision not in _known_revisions():
+        raise DatabaseNotReady(
+            f"the database {shown} is at revision {revision}, which biomatdb {__version__} "
+            "does not know (a newer biomatdb migrated it)",
+            "run the newer biomatdb, or downgrade the database with it",
+        )
+    raise DatabaseNotReady(
+        f"the database {shown} is at revision {revision}; biomatdb {__version__} needs {head}",
+        UPGRADE_HINT,
+    )
 
 
 def upgrade_engine(engine: Engine) -> None:

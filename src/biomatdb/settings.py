@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,13 +17,22 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def default_database_url() -> str:
+    """The SQLite file in the user's data folder (``~/.local/share/biomatdb`` on Linux,
+    ``~/Library/Application Support/biomatdb`` on macOS, ``%LOCALAPPDATA%\\biomatdb``
+    on Windows): the same database whatever folder a command runs from."""
+    folder = platformdirs.user_data_path("biomatdb", appauthor=False)
+    return f"sqlite:///{(folder / 'biomatdb.sqlite3').as_posix()}"
+
+
 class Settings(BaseSettings):
     """Everything that can be configured; see README "Configuration"."""
 
     model_config = SettingsConfigDict(env_prefix="BIOMATDB_", extra="ignore")
 
-    #: SQLAlchemy URL. Default: a SQLite file in the working folder.
-    database_url: str = "sqlite:///./biomatdb.sqlite3"
+    #: SQLAlchemy URL. Default: a SQLite file in the user's data folder
+    #: (:func:`default_database_url`); ``biomatdb db upgrade`` creates it.
+    database_url: str = Field(default_factory=default_database_url)
     #: Echo SQL statements to the log (debugging only).
     echo_sql: bool = False
     #: Largest request body accepted, in bytes (uploads over it get 413).

@@ -12,7 +12,13 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biomatdb.db import overload_kind
-from biomatdb.errors import BiomatdbError, QueryTimeout, ServiceUnavailable, WriteBusy
+from biomatdb.errors import (
+    BiomatdbError,
+    DatabaseNotReady,
+    QueryTimeout,
+    ServiceUnavailable,
+    WriteBusy,
+)
 from biomatdb.kit.paths import join
 from biomatdb.settings import get_settings
 
@@ -67,6 +73,9 @@ PROBLEM_DOCS = {
     "write-busy": "Another write held the write lock longer than a writer may wait "
     "(`BIOMATDB_LOCK_TIMEOUT_SECONDS`); nothing was written. Retry after `Retry-After` "
     "seconds.",
+    "database-not-ready": "The service's database is unreachable or not at the schema "
+    "revision of this code (`GET /ready` says which); an operator runs "
+    "`biomatdb db upgrade`. Retry after `Retry-After` seconds.",
     "service-unavailable": "The service cannot answer now; retry after `Retry-After` seconds.",
     "header-too-large": "The request line and headers together are larger than the server "
     "accepts (`BIOMATDB_MAX_HEADER_BYTES`, 16 KiB by default); the connection is closed. "
@@ -175,4 +184,19 @@ def database_limit(exc: BaseException) -> ServiceUnavailable | None:
         return QueryTimeout(settings.query_timeout_seconds)
     if kind == "busy":
         return WriteBusy(settings.lock_timeout_seconds)
+    if schema_missing(exc):
+        return DatabaseNotReady(
+            "the database lacks a table or column this code needs (it is not migrated, "
+            "or at an older revision)",
+            "an operator runs: biomatdb db upgrade (GET /ready says where it stands)",
+        )
     return None
+
+
+def schema_missing(exc: BaseException) -> bool:
+    """A table or column missing: PostgreSQL's 42P01 / 42703, SQLite's message."""
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) in ("42P01", "42703"):
+        return True
+    message = str(original or "")
+    return message.startswith(("no such table", "no such column"))
