@@ -1007,6 +1007,52 @@ def serve(
     server.run(host=host, port=port, workers=workers)
 
 
+@app.command("backup", cls=_Command)
+def backup_(
+    file: Annotated[Path, typer.Argument(help="where to write the backup", metavar="FILE")],
+) -> None:
+    """Write the whole database to FILE while the service keeps running (SQLite: its
+    online backup API, the file is a database; PostgreSQL: pg_dump's custom format)."""
+    from biomatdb import backup
+    from biomatdb.db import get_engine
+
+    _say_database()
+    try:
+        backup.backup(get_engine(), file)
+    except backup.BackupFailed as exc:
+        raise CliError(exc.problem, exc.hint) from exc
+    typer.echo(f"wrote {file}", err=True)
+
+
+@app.command("restore", cls=_Command)
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup of biomatdb backup", metavar="FILE")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace a database that holds materials")
+    ] = False,
+) -> None:
+    """Replace the database with a backup (SQLite file, or pg_restore of a pg_dump in
+    one transaction). Stop the service first; a database holding materials needs
+    --force."""
+    from biomatdb import backup
+    from biomatdb.db import get_engine
+
+    _say_database()
+    try:
+        revision = backup.restore(get_engine(), file, force=force)
+    except backup.BackupFailed as exc:
+        raise CliError(exc.problem, exc.hint) from exc
+    except BiomatdbError as exc:  # not a backup file
+        raise CliError(exc.detail, "give a file written by biomatdb backup") from exc
+    if revision is None:
+        typer.echo(
+            f"restored {file}; its schema is older than this biomatdb's: run biomatdb db upgrade",
+            err=True,
+        )
+    else:
+        typer.echo(f"restored {file} (revision {revision})", err=True)
+
+
 @app.command("schema", cls=_Command)
 def schema(
     out: Annotated[
