@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,11 +208,12 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
     url = databases.with_fixture()
     port = _free_port()
     env = {**os.environ, "BIOMATDB_DATABASE_URL": url}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
         [sys.executable, "-m", "biomatdb.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe: a full pipe would block the server's logging
     )
     server = LiveServer(url, port, process)
     try:
@@ -223,10 +225,8 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the server did not start: "
-                    + (process.stderr.read().decode() if process.stderr else "")
-                )
+                log.seek(0)
+                raise RuntimeError("the server did not start: " + log.read().decode())
             time.sleep(0.1)
         yield server
     finally:
@@ -235,6 +235,7 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -80,11 +81,12 @@ def site(databases: DatabaseFactory) -> Iterator[Site]:
         for role in ("reader", "curator", "editor")
     }
     port = _free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
         [sys.executable, "-m", "biomatdb.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe: a full pipe would block the server's logging
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,7 +98,8 @@ def site(databases: DatabaseFactory) -> Iterator[Site]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                log.seek(0)
+                raise RuntimeError(log.read().decode())
             time.sleep(0.1)
         yield Site(base, keys, env)
     finally:
@@ -105,6 +108,7 @@ def site(databases: DatabaseFactory) -> Iterator[Site]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,8 @@ BUNDLE = json.loads(
 
 READ_OPERATIONS = {
     "/health",
+    "/ready",
+    "/metrics",
     "/api/v1/materials",
     "/api/v1/materials/{material_id}",
     "/api/v1/organizations",

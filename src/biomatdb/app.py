@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
@@ -13,13 +13,14 @@ from starlette.middleware.cors import CORSMiddleware
 from biomatdb import __version__, migrations
 from biomatdb.api import docs, problems
 from biomatdb.api.body import BodySizeLimit
+from biomatdb.api.deps import SessionDep
 from biomatdb.api.middleware import Gzip, HeadAsGet, RefuseNul, SecurityHeaders, TrailingSlash
+from biomatdb.api.observe import Observe, metrics_text
 from biomatdb.api.strict import strict_parameters
 from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.charts.router import router as charts_router
-from biomatdb.db import get_engine, start_budget
 from biomatdb.errors import NotFound
 from biomatdb.exchange.router import router as exchange_router
 from biomatdb.info.router import router as info_router
@@ -109,7 +110,8 @@ def create_app() -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders)  # outermost: also on the answers of the others
+    app.add_middleware(SecurityHeaders)  # also on the answers of the others
+    app.add_middleware(Observe)  # outermost: times all, a request id on every answer
     # Every API route refuses query parameters it does not take (api/strict.py). The
     # API's routers come first: a request is matched against the routes in order, and
     # most requests are API calls (the pages and documentation follow).
@@ -145,23 +147,33 @@ service_router = APIRouter(tags=["service"])
 
 
 @service_router.get("/health", response_model=Health)
-def health() -> Health:
+def health(session: SessionDep) -> Health:
     """Liveness: the process answers. It does not touch the database (see ``/ready``),
     so a load balancer does not restart workers while the database is away."""
-    engine = get_engine(bounded=True)
-    return Health(status="ok", database=engine.dialect.name, version=__version__)
+    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
 
 
 @service_router.get("/ready", response_model=Ready, responses=problem_responses(503))
-def ready() -> Ready:
+def ready(session: SessionDep) -> Ready:
     """Readiness: the database is reachable and at the schema revision of this code;
     else 503 with a problem that says what is wrong (``database-not-ready``)."""
-    start_budget(get_settings().query_timeout_seconds)  # no session dependency sets it
-    engine = get_engine(bounded=True)
-    revision = migrations.check_current(engine)
-    return Ready(
-        status="ready", database=engine.dialect.name, revision=revision, version=__version__
-    )
+    bind = session.get_bind()
+    revision = migrations.check_current(bind)
+    return Ready(status="ready", database=bind.dialect.name, revision=revision, version=__version__)
+
+
+@service_router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus metrics"}},
+)
+def metrics(session: SessionDep) -> Response:
+    """Prometheus metrics in the text exposition format: requests per method, route
+    template and status, latency histograms per route, database pool connections,
+    imports; summed over the worker processes. Restrict it to your scraper at the
+    reverse proxy (deploy/)."""
+    body, media_type = metrics_text(session.get_bind().engine.pool)
+    return Response(body, media_type=media_type)
 
 
 @service_router.get(

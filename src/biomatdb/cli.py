@@ -295,6 +295,20 @@ def _say_database() -> None:
     typer.echo(f"database: {shown_url(url)}", err=True)
 
 
+def _log_database() -> None:
+    """``serve`` says which database it serves in its own log format (JSON lines)."""
+    import logging
+    import logging.config
+
+    from biomatdb.api.observe import log_config
+    from biomatdb.migrations import shown_url
+    from biomatdb.settings import get_settings
+
+    settings = get_settings()
+    logging.config.dictConfig(log_config(settings.log_format, settings.log_level.upper()))
+    logging.getLogger("biomatdb.serve").info("database: %s", shown_url(settings.database_url))
+
+
 def _current_database() -> None:
     """Stop (exit 2, one line) unless the configured database exists and is at the
     schema revision of this code: never create an empty SQLite file, never a
@@ -1003,7 +1017,7 @@ def serve(
     if upgrade:
         migrations.upgrade()
     _current_database()
-    _say_database()
+    _log_database()
     server.run(host=host, port=port, workers=workers)
 
 

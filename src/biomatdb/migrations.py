@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -96,23 +96,25 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
-def database_revision(engine: Engine) -> str | None:
+def database_revision(bind: Engine | Connection) -> str | None:
     """The schema revision the database is at (None: not migrated)."""
-    with engine.connect() as connection:
+    if isinstance(bind, Connection):
+        return MigrationContext.configure(bind).get_current_revision()
+    with bind.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def check_current(engine: Engine) -> str:
+def check_current(bind: Engine | Connection) -> str:
     """The revision of a database that this code can use (the head of its migration
     scripts); else :class:`DatabaseNotReady` saying what is wrong and what to do. A
     missing SQLite file is reported without creating it."""
-    url = engine.url.render_as_string(hide_password=False)
+    url = bind.engine.url.render_as_string(hide_password=False)
     shown = shown_url(url)
     path = sqlite_file(url)
     if path is not None and not path.exists():
         raise DatabaseNotReady(f"there is no database at {path}", f"{UPGRADE_HINT} (it creates it)")
     try:
-        revision = database_revision(engine)
+        revision = database_revision(bind)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseNotReady(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -66,6 +67,14 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     #: Comma-separated Host names answered without a public base URL; ``*``: any.
     allowed_hosts: str = "localhost,127.0.0.1,[::1]"
+    #: Log lines of ``biomatdb serve``: ``json`` (one object per line, with the request
+    #: id) or ``text``.
+    log_format: Literal["json", "text"] = "json"
+    #: Least severe level logged: ``debug``, ``info``, ``warning``, ``error``.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: On SIGTERM, how long in-flight requests may take to finish before the worker
+    #: stops anyway, in seconds.
+    shutdown_timeout_seconds: float = Field(30.0, gt=0)
     #: Comma-separated origins (``https://app.example.org``) whose web pages may call the
     #: API from a browser (CORS); empty: none (no ``Access-Control-*`` headers at all).
     cors_origins: str = ""

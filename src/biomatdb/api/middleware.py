@@ -123,7 +123,7 @@ class HeadAsGet:
         # Spec 2.3: StreamingResponse listens for the disconnect sent below (with 2.4
         # it would wait for the send to fail, which this one never does).
         asgi = {**scope.get("asgi", {}), "spec_version": "2.3"}
-        scope = {**scope, "method": "GET", "asgi": asgi}
+        head_scope = {**scope, "method": "GET", "asgi": asgi}
         started = anyio.Event()
         ended = False
         requested = False
@@ -148,7 +148,10 @@ class HeadAsGet:
             else:
                 await send(message)
 
-        await self.app(scope, head_receive, head_send)
+        try:
+            await self.app(head_scope, head_receive, head_send)
+        finally:
+            _route_back(head_scope, scope)
         if started.is_set() and not ended:  # stopped before its first chunk
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -166,11 +169,23 @@ class TrailingSlash:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
-            scope = {**scope, "path": path[:-1]}
-            raw_path = scope.get("raw_path")
+            inner = {**scope, "path": path[:-1]}
+            raw_path = inner.get("raw_path")
             if raw_path and raw_path.endswith(b"/"):
-                scope["raw_path"] = raw_path[:-1]
+                inner["raw_path"] = raw_path[:-1]
+            try:
+                await self.app(inner, receive, send)
+            finally:
+                _route_back(inner, scope)
+            return
         await self.app(scope, receive, send)
+
+
+def _route_back(inner: Scope, outer: Scope) -> None:
+    """The route the router matched in a copied scope, for the middleware outside the
+    copy (the metrics and access log of :mod:`biomatdb.api.observe` name it)."""
+    if "route" in inner:
+        outer["route"] = inner["route"]
 
 
 class Gzip(GZipMiddleware):

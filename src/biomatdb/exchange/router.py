@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from biomatdb.api import observe
 from biomatdb.api.body import JSON, NDJSON, decode_ndjson, media_type, read_body
 from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.problems import problem
@@ -98,6 +99,10 @@ async def import_bundle(
             write_documents, session, to_write, actor=principal.name, may_change_shared=may_change
         )
         report = await in_write_slot(request, run_write, session, write)
+    observe.count_import(
+        "refused" if not report.ok else "dry_run" if dry_run else "written",
+        report.materials.created + report.materials.updated if report.ok and not dry_run else 0,
+    )
     if not report.ok:
         return problem(
             422,

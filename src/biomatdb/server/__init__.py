@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
+import tempfile
 from typing import Any, Literal, cast
 
 from biomatdb.server.guard import PROBLEM_SLUGS
@@ -96,9 +98,15 @@ def uvicorn_options(
     uvicorn's proxy middleware is not installed at all (its own default trusts every
     local peer, so anything on the host could claim any client address).
     """
+    from biomatdb.api.observe import log_config
+
     proxies = trusted_proxies(settings.trusted_proxies)
     return {
         "http": PROTOCOLS[http_impl],
+        "log_config": log_config(settings.log_format, settings.log_level.upper()),
+        "access_log": False,  # biomatdb.api.observe logs each request, with its id
+        # uvicorn finishes in-flight requests on SIGTERM, for at most this long.
+        "timeout_graceful_shutdown": cast(int, settings.shutdown_timeout_seconds),
         # uvicorn annotates int, but only hands the value to loop.call_later.
         "timeout_keep_alive": cast(int, settings.keep_alive_seconds),
         "proxy_headers": bool(proxies),
@@ -109,9 +117,13 @@ def uvicorn_options(
 def run(
     host: str, port: int, workers: int, *, http_impl: Literal["httptools", "h11"] = "httptools"
 ) -> None:
-    """Serve the API with uvicorn, the limits above and the settings' proxy trust."""
+    """Serve the API with uvicorn, the limits above and the settings' proxy trust.
+    Several workers share their metrics through files in a fresh folder
+    (prometheus-client's multiprocess mode) unless PROMETHEUS_MULTIPROC_DIR is set."""
     import uvicorn
 
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="biomatdb-metrics-")
     uvicorn.run(
         APP,
         factory=True,
