@@ -20,9 +20,9 @@ COPY alembic ./alembic
 COPY seed ./seed
 COPY schemas ./schemas
 # requirements.txt names this checkout's wheel, with the extra, for the next stage.
-RUN pip wheel --wheel-dir /wheels ".[postgresql]" \
+RUN pip wheel --wheel-dir /wheels ".[postgresql,redis]" \
     && set -- /wheels/biomatdb-*.whl \
-    && echo "$1[postgresql]" > /wheels/requirements.txt
+    && echo "$1[postgresql,redis]" > /wheels/requirements.txt
 
 # --- run: the wheels installed on a clean slim image, served by an unprivileged user ---
 FROM python:3.11-slim-bookworm

@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +32,10 @@ from biomatdb.exchange.importer import import_documents
 from biomatdb.settings import normalize_database_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The suite makes thousands of requests from one address: no rate limits, unless a
+# test turns them on (tests/test_rate_limits.py). Servers the tests start inherit it.
+os.environ["BIOMATDB_RATE_LIMIT_ANONYMOUS"] = "off"
+os.environ["BIOMATDB_RATE_LIMIT_KEY"] = "off"
 SEARCH_BUNDLE = FIXTURES / "search_bundle.json"
 
 
@@ -180,11 +184,20 @@ class LiveServer:
     """``biomatdb serve`` in a subprocess on a fresh database, for tests that need real
     concurrency or real processes."""
 
-    def __init__(self, url: str, port: int, process: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, url: str, port: int, process: subprocess.Popen[bytes], log: IO[bytes]
+    ) -> None:
         self.database_url = url
         self.port = port
         self.process = process
         self.base = f"http://127.0.0.1:{port}"
+        self.log = log  # the server's stderr: JSON log lines
+
+    def log_lines(self) -> list[str]:
+        """Everything the server has logged so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace").splitlines(keepends=True)
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "BIOMATDB_DATABASE_URL": self.database_url}
@@ -215,7 +228,7 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
         stdout=subprocess.DEVNULL,
         stderr=log,  # a file, not a pipe: a full pipe would block the server's logging
     )
-    server = LiveServer(url, port, process)
+    server = LiveServer(url, port, process, log)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -76,23 +76,13 @@ def create_keys(server: LiveServer, role: str, names: list[str]) -> tuple[dict[s
     return keys, retries
 
 
-def drain_server_log(server: LiveServer) -> list[str]:
-    """Read the server's stderr in the background (so the pipe never fills up and
-    blocks it); the lines, for assertions and failure messages."""
-    lines: list[str] = []
-    stream = server.process.stderr
-    assert stream is not None
-
-    def run() -> None:
-        for raw in iter(stream.readline, b""):
-            lines.append(raw.decode("utf-8", "replace"))
-
-    threading.Thread(target=run, daemon=True).start()
-    return lines
-
-
 def server_errors(lines: list[str]) -> list[str]:
-    return [line for line in lines if "Traceback" in line or "ERROR" in line]
+    """Lines of the server's log that report an error (JSON lines, or a traceback)."""
+    return [
+        line
+        for line in lines
+        if "Traceback" in line or "ERROR" in line or '"level": "error"' in line
+    ]
 
 
 # --- 1. concurrent writers with If-Match ---------------------------------------------------
@@ -112,7 +102,6 @@ class Attempt:
 
 
 def test_concurrent_if_match_writers_one_winner_per_version(live_server: LiveServer) -> None:
-    log = drain_server_log(live_server)
     names = [f"robust-writer-{i:02d}" for i in range(WRITERS)]
     started = time.monotonic()
     keys, key_retries = create_keys(live_server, "curator", names)
@@ -177,7 +166,7 @@ def test_concurrent_if_match_writers_one_winner_per_version(live_server: LiveSer
         f"writes took {took:.2f} s; {WRITERS} keys via CLI took {keys_took:.2f} s "
         f"({key_retries} 'database is locked' retries)"
     )
-    assert set(statuses) <= {200, 412}, (statuses, server_errors(log))
+    assert set(statuses) <= {200, 412}, (statuses, server_errors(live_server.log_lines()))
     winners = [a for a in attempts if a.status == 200]
     assert len(winners) == WRITERS
     assert sorted(a.writer for a in winners) == names  # every writer won exactly once
@@ -203,7 +192,7 @@ def test_concurrent_if_match_writers_one_winner_per_version(live_server: LiveSer
     by_version = {a.new_version: a.writer for a in winners}
     assert all(v["created_by"] == by_version[v["version"]] for v in versions[1:])
     assert history.json()["latest_version"] == 1 + WRITERS
-    assert not server_errors(log), log
+    assert not server_errors(live_server.log_lines()), live_server.log_lines()
 
 
 # --- 2. the change feed while writers write ------------------------------------------------
@@ -225,7 +214,6 @@ def _new_material(slug: str) -> dict[str, Any]:
 
 
 def test_change_feed_under_concurrent_writers(live_server: LiveServer) -> None:
-    log = drain_server_log(live_server)
     writer_names = [f"robust-feed-{i}" for i in range(FEED_WRITERS)]
     keys, _ = create_keys(live_server, "curator", writer_names)
     reader_keys, _ = create_keys(live_server, "reader", ["robust-feed-reader"])
@@ -328,7 +316,7 @@ def test_change_feed_under_concurrent_writers(live_server: LiveServer) -> None:
     assert {c["id"]: c["actor"] for c in creations} == created
     assert all(c["status"] == "draft" and c["public"] is None for c in creations)
     assert polls["during_writes"] > 0, "the reader never read while the writers wrote"
-    assert not server_errors(log), log
+    assert not server_errors(live_server.log_lines()), live_server.log_lines()
 
 
 # --- 3. SIGKILL in the middle of an import -------------------------------------------------

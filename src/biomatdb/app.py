@@ -16,6 +16,7 @@ from biomatdb.api.body import BodySizeLimit
 from biomatdb.api.deps import SessionDep
 from biomatdb.api.middleware import Gzip, HeadAsGet, RefuseNul, SecurityHeaders, TrailingSlash
 from biomatdb.api.observe import Observe, metrics_text
+from biomatdb.api.ratelimit import RateLimit, counters_for
 from biomatdb.api.strict import strict_parameters
 from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
@@ -32,7 +33,7 @@ from biomatdb.quality.router import router as quality_router
 from biomatdb.references.router import router as references_router
 from biomatdb.selection.router import router as selection_router
 from biomatdb.selection.schemas import RankIn
-from biomatdb.settings import get_settings
+from biomatdb.settings import get_settings, parse_limit
 from biomatdb.values.router import router as values_router
 from biomatdb.web.router import install as install_pages
 
@@ -110,6 +111,14 @@ def create_app() -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
             max_age=600,
         )
+    settings = get_settings()
+    app.add_middleware(
+        RateLimit,
+        anonymous=parse_limit(settings.rate_limit_anonymous),
+        keyed=parse_limit(settings.rate_limit_key),
+        # made at the first counted request, in the worker process that serves it
+        counters=lambda: counters_for(settings.database_url, settings.redis_url),
+    )
     app.add_middleware(SecurityHeaders)  # also on the answers of the others
     app.add_middleware(Observe)  # outermost: times all, a request id on every answer
     # Every API route refuses query parameters it does not take (api/strict.py). The

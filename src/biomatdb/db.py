@@ -145,6 +145,7 @@ def make_engine(
     query_timeout: float | None = None,
     lock_timeout: float | None = None,
     statement_cache_size: int = 200,
+    pre_ping: bool = True,
 ) -> Engine:
     """An engine for ``url`` with the settings biomatdb needs on each backend.
 
@@ -153,6 +154,8 @@ def make_engine(
     write lock. ``None``: no limit (the CLI, which an operator runs).
     ``statement_cache_size`` bounds SQLAlchemy's compiled-statement cache: each
     distinct query shape is one entry, and large shapes take megabytes.
+    ``pre_ping``: test a pooled PostgreSQL connection before use (a round trip; off
+    for the rate-limit counters, which fail open).
     """
     url = normalize_database_url(url)
     _require_driver(url)
@@ -187,7 +190,7 @@ def make_engine(
     if query_timeout:
         # PostgreSQL cancels the statement itself, even when the client has gone.
         connect_args["options"] = f"-c statement_timeout={int(query_timeout * 1000)}"
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **common)
+    engine = create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args, **common)
     if query_timeout:
         event.listen(engine, "before_cursor_execute", _bound_statement)
     return engine

@@ -19,15 +19,20 @@ from biomatdb.errors import DatabaseNotReady
 from biomatdb.search.fulltext import FTS_TABLE
 from biomatdb.settings import default_database_url, get_settings, normalize_database_url
 
+#: PostgreSQL's rate-limit counters (revision 0010; biomatdb.api.ratelimit).
+RATE_LIMIT_TABLE = "rate_limit_counters"
 #: What to do about a database that is missing, not migrated or older than the code.
 UPGRADE_HINT = "run: biomatdb db upgrade"
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Hide the full-text structures (FTS5 virtual table and its shadow tables,
-    the PostgreSQL tsvector table) from autogenerate: they are written by hand
-    per dialect in the migrations, not described by the models."""
+    the PostgreSQL tsvector table) and PostgreSQL's unlogged rate-limit counters
+    from autogenerate: they are written by hand per dialect in the migrations, not
+    described by the models."""
     if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    if type_ == "table" and name == RATE_LIMIT_TABLE:
         return False
     return not (type_ == "index" and name is not None and name.startswith(f"ix_{FTS_TABLE}"))
 

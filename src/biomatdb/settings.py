@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -16,6 +18,36 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_LIMIT = re.compile(r"\s*(\d+)\s*/\s*(second|minute|hour|day)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``count`` requests per ``period`` seconds."""
+
+    count: int
+    period: int
+
+    def __str__(self) -> str:
+        name = next(n for n, s in PERIODS.items() if s == self.period)
+        return f"{self.count}/{name}"
+
+
+def parse_limit(value: str) -> Limit | None:
+    """``"120/minute"`` -> Limit(120, 60); ``""``, ``"0"`` or ``"off"``: no limit."""
+    if value.strip().lower() in ("", "0", "off", "none"):
+        return None
+    found = _LIMIT.fullmatch(value)
+    if found is None:
+        raise ValueError(
+            f"{value!r} is not a rate limit: give N/second, N/minute, N/hour or N/day "
+            "(e.g. 120/minute), or off"
+        )
+    count = int(found.group(1))
+    return Limit(count, PERIODS[found.group(2)]) if count > 0 else None
 
 
 def default_database_url() -> str:
@@ -75,9 +107,23 @@ class Settings(BaseSettings):
     #: On SIGTERM, how long in-flight requests may take to finish before the worker
     #: stops anyway, in seconds.
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
+    #: Requests a client address may make without an API key (``N/second``, ``N/minute``,
+    #: ``N/hour`` or ``N/day``; ``off``: no limit); over it: 429 with Retry-After.
+    rate_limit_anonymous: str = "120/minute"
+    #: Requests one API key (and one address using keys) may make; ``off``: no limit.
+    rate_limit_key: str = "600/minute"
+    #: Redis for the rate-limit counters shared by the workers (``redis://host:6379/0``);
+    #: empty: the database (PostgreSQL table, or a side file next to the SQLite file).
+    redis_url: str = ""
     #: Comma-separated origins (``https://app.example.org``) whose web pages may call the
     #: API from a browser (CORS); empty: none (no ``Access-Control-*`` headers at all).
     cors_origins: str = ""
+
+    @field_validator("rate_limit_anonymous", "rate_limit_key")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_limit(value)  # raises with what a limit looks like
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -73,6 +73,10 @@ PROBLEM_DOCS = {
     "write-busy": "Another write held the write lock longer than a writer may wait "
     "(`BIOMATDB_LOCK_TIMEOUT_SECONDS`); nothing was written. Retry after `Retry-After` "
     "seconds.",
+    "rate-limited": "Too many requests from this API key or client address in the "
+    "current window (`BIOMATDB_RATE_LIMIT_ANONYMOUS`, `BIOMATDB_RATE_LIMIT_KEY`); retry "
+    "after `Retry-After` seconds. `RateLimit-Limit`, `RateLimit-Remaining` and "
+    "`RateLimit-Reset` on every counted answer say where a client stands.",
     "database-not-ready": "The service's database is unreachable or not at the schema "
     "revision of this code (`GET /ready` says which); an operator runs "
     "`biomatdb db upgrade`. Retry after `Retry-After` seconds.",
