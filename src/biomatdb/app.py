@@ -22,6 +22,7 @@ from biomatdb.api.wire import problem_components, problem_responses
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.charts.router import router as charts_router
+from biomatdb.db import get_engine
 from biomatdb.errors import NotFound
 from biomatdb.exchange.router import router as exchange_router
 from biomatdb.info.router import router as info_router
@@ -168,6 +169,9 @@ def ready(session: SessionDep) -> Ready:
     else 503 with a problem that says what is wrong (``database-not-ready``)."""
     bind = session.get_bind()
     revision = migrations.check_current(bind)
+    if get_settings().database_read_url:  # the primary and its read replica, both
+        for engine in (get_engine(bounded=True), get_engine(bounded=True, replica=True)):
+            migrations.check_current(engine)
     return Ready(status="ready", database=bind.dialect.name, revision=revision, version=__version__)
 
 

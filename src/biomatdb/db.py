@@ -197,15 +197,20 @@ def make_engine(
 
 
 @lru_cache
-def get_engine(*, bounded: bool = False) -> Engine:
+def get_engine(*, bounded: bool = False, replica: bool = False) -> Engine:
     """The process-wide engine for ``BIOMATDB_DATABASE_URL``.
 
     ``bounded``: the API's engine, with the query and lock timeouts of the
     settings; the CLI's (the default) has none, so long imports can run.
+    ``replica``: the engine of ``BIOMATDB_DATABASE_READ_URL`` (a streaming replica
+    for anonymous reads), or the primary's when none is set.
     """
     settings = get_settings()
+    url = settings.database_read_url if replica and settings.database_read_url else None
+    if replica and url is None:
+        return get_engine(bounded=bounded)
     return make_engine(
-        settings.database_url,
+        url or settings.database_url,
         echo=settings.echo_sql,
         query_timeout=(settings.query_timeout_seconds or None) if bounded else None,
         lock_timeout=(settings.lock_timeout_seconds or None) if bounded else None,
@@ -214,9 +219,10 @@ def get_engine(*, bounded: bool = False) -> Engine:
 
 
 @lru_cache
-def get_sessionmaker(*, bounded: bool = False) -> sessionmaker[Session]:
-    """Sessions bound to :func:`get_engine` (``bounded``: the API's)."""
-    return sessionmaker(bind=get_engine(bounded=bounded), expire_on_commit=False)
+def get_sessionmaker(*, bounded: bool = False, replica: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to :func:`get_engine` (``bounded``: the API's; ``replica``: the
+    read replica's, if one is configured)."""
+    return sessionmaker(bind=get_engine(bounded=bounded, replica=replica), expire_on_commit=False)
 
 
 def begin_write(session: Session) -> None:

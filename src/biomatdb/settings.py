@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL. Default: a SQLite file in the user's data folder
     #: (:func:`default_database_url`); ``biomatdb db upgrade`` creates it.
     database_url: str = Field(default_factory=default_database_url)
+    #: A streaming replica of the PostgreSQL primary for anonymous reads (GET and HEAD
+    #: without a key and without If-None-Match / If-Match); empty: all to the primary.
+    database_read_url: str = ""
     #: Echo SQL statements to the log (debugging only).
     echo_sql: bool = False
     #: Largest request body accepted, in bytes (uploads over it get 413).
@@ -125,7 +128,7 @@ class Settings(BaseSettings):
         parse_limit(value)  # raises with what a limit looks like
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _driver(cls, value: str) -> str:
         return normalize_database_url(value)

@@ -49,8 +49,36 @@ def session_dependency(
     return session_per_request
 
 
-#: The API's sessions: the bounded engine (query and lock timeouts of the settings).
-get_session = session_dependency(lambda: get_sessionmaker(bounded=True))
+#: Requests that must see the primary: writes, and reads whose answer depends on what
+#: the caller may just have written (a key holder reads their own writes) or on the
+#: current version (conditional requests check ETags against the primary).
+_PRIMARY_HEADERS = ("authorization", "if-none-match", "if-match", "cookie")
+
+
+def reads_from_replica(request: Request) -> bool:
+    """Whether this request may be served by the read replica (when one is set):
+    an anonymous, unconditional GET or HEAD."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    headers = request.headers
+    return not any(name in headers for name in _PRIMARY_HEADERS)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session: on the read replica (``BIOMATDB_DATABASE_READ_URL``) for
+    anonymous unconditional reads, else on the primary."""
+    settings = get_settings()
+    replica = bool(settings.database_read_url) and reads_from_replica(request)
+    start_budget(settings.query_timeout_seconds)  # as session_dependency does
+    session = get_sessionmaker(bounded=True, replica=replica)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
