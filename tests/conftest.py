@@ -90,9 +90,11 @@ class DatabaseFactory:
 def _fresh_counts_cache() -> None:
     """Each test's transaction is rolled back, and SQLite then reuses change numbers:
     counts cached under a data version must not outlive the test that made them."""
+    from biomatdb.api import pagecache
     from biomatdb.search import counts
 
     counts.clear()
+    pagecache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from biomatdb.api import negotiation
+from biomatdb.api import negotiation, pagecache
 from biomatdb.api.body import JSON, MERGE_PATCH, read_json
 from biomatdb.api.deps import SessionDep, in_write_slot, run_write
 from biomatdb.api.etag import entity_tags, json_with_etag
@@ -33,7 +33,7 @@ from biomatdb.materials.schemas import (
     StatusChange,
 )
 from biomatdb.models import Material
-from biomatdb.search.counts import last_updated
+from biomatdb.search.counts import data_version, last_updated
 from biomatdb.search.query import SearchQuery
 from biomatdb.search.request import SearchRequest, search_endpoint
 from biomatdb.settings import get_settings
@@ -90,14 +90,17 @@ def search_materials(
     out = OutputUnits.parse(units)
     if chosen != "json":
         return _export(session, query, out, chosen)
-    items, total, next_cursor, facet_counts = service.search(
-        session, query, after=search.cursor, out=out
-    )
-    links = page_links(request, next_cursor)
-    # Serialised straight to JSON: the items are already in wire form, and the
-    # OpenAPI test suite checks them against SearchPage.
-    return Response(
-        orjson.dumps(
+    cache_bytes = get_settings().result_cache_mb * 1024 * 1024
+    version = data_version(session)
+
+    def page() -> bytes:
+        items, total, next_cursor, facet_counts = service.search(
+            session, query, after=search.cursor, out=out, version=version
+        )
+        links = page_links(request, next_cursor)
+        # Serialised straight to JSON: the items are already in wire form, and the
+        # OpenAPI test suite checks them against SearchPage.
+        return orjson.dumps(
             {
                 "data": items,
                 "meta": {
@@ -109,9 +112,10 @@ def search_materials(
                 },
                 "links": {"self": links.self, "next": links.next},
             }
-        ),
-        media_type="application/json",
-    )
+        )
+
+    database = str(session.get_bind().engine.url)
+    return pagecache.cached_page(request, database, version, cache_bytes, page)
 
 
 def _suggested(session: Session, query: SearchQuery, total: int) -> dict[str, Any]:

@@ -24,16 +24,22 @@ from biomatdb.vocab import MaterialStatus
 
 
 def search(
-    session: Session, query: SearchQuery, *, after: str | None, out: OutputUnits = CANONICAL
+    session: Session,
+    query: SearchQuery,
+    *,
+    after: str | None,
+    out: OutputUnits = CANONICAL,
+    version: int | None = None,
 ) -> tuple[list[dict[str, Any]], int, str | None, dict[str, dict[str, int]] | None]:
-    """Run a search: (items as JSON-ready dicts, total, next cursor, facets)."""
+    """Run a search: (items as JSON-ready dicts, total, next cursor, facets).
+    ``version``: the data version, when the caller has read it in this transaction."""
     fingerprint = query.fingerprint()
     key = cursor.decode(after, fingerprint) if after else None
     where = repository.conditions(session, query)
     rows, last_key = repository.page(session, query, where, key)
     applications = repository.applications_of(session, [r[0] for r in rows])
     items = [list_item(row, applications[row[0]], out) for row in rows]
-    total, facets = counts.totals(session, fingerprint, query.facets, where)
+    total, facets = counts.totals(session, fingerprint, query.facets, where, version=version)
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
     return items, total, next_cursor, facets
 

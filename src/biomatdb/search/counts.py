@@ -43,10 +43,15 @@ def totals(
     fingerprint: str,
     facet_names: list[str],
     where: list[ColumnElement[bool]],
+    *,
+    version: int | None = None,
 ) -> tuple[int, dict[str, dict[str, int]] | None]:
-    """(total, facets) of a search, from the cache when no write happened since."""
+    """(total, facets) of a search, from the cache when no write happened since.
+    ``version``: the data version if the caller has read it (in this transaction)."""
     database = str(session.get_bind().engine.url)
-    key = (database, fingerprint, tuple(facet_names), data_version(session))
+    if version is None:
+        version = data_version(session)
+    key = (database, fingerprint, tuple(facet_names), version)
     with _lock:
         found = _cache.get(key)
         if found is not None:
