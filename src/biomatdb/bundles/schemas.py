@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     Strict,
     StringConstraints,
     ValidationInfo,
@@ -216,6 +217,10 @@ class MaterialIn(_Entry):
     regulatory: Annotated[list[RegulatoryIn], Field(max_length=2000)] = []
     suppliers: Annotated[list[SupplierIn], Field(max_length=2000)] = []
     status: MaterialStatus = MaterialStatus.draft
+    #: The canonical interval of each property value, once computed (projection).
+    _intervals: list[tuple[float, float]] | None = PrivateAttr(default=None)
+    #: Per property, its summary (min, max, typical, count, digits), once computed.
+    _summary: dict[str, tuple[float, float, float, int, int]] | None = PrivateAttr(default=None)
     # Server-managed: accepted (so an export imports unchanged) and ignored.
     version: Annotated[Integer, Field(ge=1)] | None = Field(default=None, exclude=True)
     created_at: datetime | None = Field(default=None, exclude=True)

@@ -50,6 +50,15 @@ def canonical_interval(value: PropertyValueIn) -> tuple[float, float]:
     return units.canonical_interval(convert, value.value, value.min, value.max)
 
 
+def canonical_intervals(entry: MaterialIn) -> list[tuple[float, float]]:
+    """The canonical interval of each of the entry's values, in order: computed once per
+    entry (the value rows, the summary rows and the packed summary all need them)."""
+    found = entry._intervals
+    if found is None:
+        found = entry._intervals = [canonical_interval(v) for v in entry.properties]
+    return found
+
+
 class Target(NamedTuple):
     """What one material's projection must show."""
 
@@ -215,8 +224,9 @@ def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
 
 def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows) -> None:
     """Property values with their canonical intervals, and one summary per property."""
-    for pos, value in enumerate(entry.properties):
-        low, high = canonical_interval(value)
+    for pos, (value, (low, high)) in enumerate(
+        zip(entry.properties, canonical_intervals(entry), strict=True)
+    ):
         rows[PropertyValue].append(
             {
                 "material_id": mid,
@@ -253,11 +263,18 @@ def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows
 
 def summarize(entry: MaterialIn) -> dict[str, tuple[float, float, float, int, int]]:
     """Per property: ``(min, max, typical, count, digits)`` of the entry's values in
-    the canonical unit (the summary rows, and ``materials.summary`` in one column)."""
+    the canonical unit (the summary rows, and ``materials.summary`` in one column);
+    computed once per entry."""
+    if entry._summary is None:
+        entry._summary = _summarize(entry)
+    return entry._summary
+
+
+def _summarize(entry: MaterialIn) -> dict[str, tuple[float, float, float, int, int]]:
     intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
     given: dict[str, list[float | None]] = defaultdict(list)
-    for value in entry.properties:
-        intervals[value.property].append(canonical_interval(value))
+    for value, interval in zip(entry.properties, canonical_intervals(entry), strict=True):
+        intervals[value.property].append(interval)
         given[value.property] += (value.value, value.min, value.max)
     return {
         key: (
