@@ -383,7 +383,10 @@ def existing_corpus(dialect: str, size: int) -> str | None:
         engine.dispose()
     except Exception:  # no such database, or not migrated
         return None
-    return url if count == size else None
+    if count != size:
+        return None
+    migrations.upgrade(url)  # a corpus of an earlier run, brought to this code's schema
+    return url
 
 
 def import_corpus(
