@@ -227,3 +227,23 @@ def test_every_problem_type_is_documented() -> None:
 
     slugs |= set(PROBLEM_SLUGS) | {"query-timeout", "write-busy"}
     assert slugs <= set(PROBLEM_DOCS)
+
+
+def test_a_bad_key_is_a_401_on_every_api_route_even_where_a_key_changes_nothing(
+    client: TestClient,
+) -> None:
+    bad = {"Authorization": "Bearer bmdb_not_a_key"}
+    for path in (
+        "/api/v1/materials?class=metal",
+        "/api/v1/properties",
+        "/api/v1/values?limit=1",
+        "/api/v1/info",
+        "/api/v1/charts/ashby?x=density&y=youngs_modulus&format=json",
+    ):
+        answer = client.get(path, headers=bad)
+        assert answer.status_code == 401, path
+        assert answer.json()["detail"] == "the API key is unknown or revoked", path
+        assert client.get(path).status_code == 200, path  # anonymous: as before
+    malformed = client.get("/api/v1/materials", headers={"Authorization": "Basic abc"})
+    assert malformed.status_code == 401
+    assert malformed.json()["detail"] == "use 'Authorization: Bearer <api key>'"

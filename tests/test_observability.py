@@ -138,7 +138,7 @@ def test_logs_are_json_with_the_request_id_and_never_a_key(served: Served) -> No
             f"{served.base}/api/v1/materials", headers={"Authorization": "Bearer bmdb_wrong_key"}
         ),
     ]
-    assert [a.status_code for a in answers] == [200, 200, 400, 200, 404, 200]
+    assert [a.status_code for a in answers] == [200, 200, 400, 200, 404, 401]
     served.process.send_signal(signal.SIGTERM)
     served.process.wait(timeout=40)
     lines = served.lines()

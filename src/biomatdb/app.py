@@ -19,6 +19,7 @@ from biomatdb.api.observe import Observe, metrics_text
 from biomatdb.api.ratelimit import RateLimit, counters_for
 from biomatdb.api.strict import strict_parameters
 from biomatdb.api.wire import problem_components, problem_responses
+from biomatdb.auth.deps import optional_principal
 from biomatdb.bundles.schemas import Bundle
 from biomatdb.changes.router import router as changes_router
 from biomatdb.charts.router import router as charts_router
@@ -125,7 +126,11 @@ def create_app() -> FastAPI:
     # Every API route refuses query parameters it does not take (api/strict.py). The
     # API's routers come first: a request is matched against the routes in order, and
     # most requests are API calls (the pages and documentation follow).
-    strict = [Depends(strict_parameters)]
+    # A bad key is a 401 on every API route, also where a key changes nothing (a
+    # search): a caller who means to use a key never gets anonymous answers silently.
+    # No work for anonymous requests; one lookup per request otherwise (cached by
+    # FastAPI for the routes that need the principal too).
+    strict = [Depends(strict_parameters), Depends(optional_principal)]
     for router in (
         materials_router,
         exchange_router,
