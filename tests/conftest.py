@@ -86,6 +86,17 @@ class DatabaseFactory:
                 admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """CI runs the suite twice, on SQLite then on PostgreSQL: what does not depend on
+    the database under test runs in the first pass only (keeping CI short)."""
+    if not os.environ.get("BIOMATDB_TEST_DATABASE_URL"):
+        return
+    once = pytest.mark.skip(reason="does not depend on the database: ran in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("dialect_free") is not None:
+            item.add_marker(once)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counts_cache() -> None:
     """Each test's transaction is rolled back, and SQLite then reuses change numbers:

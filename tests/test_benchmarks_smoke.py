@@ -9,7 +9,7 @@ from benchmarks.__main__ import main
 from benchmarks.queries import MIX
 
 # runs the benchmark harness end to end: `make test` and CI run it, `make test-fast` does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dialect_free]
 
 
 def test_harness_runs_every_layer_and_writes_the_report(tmp_path: Path) -> None:

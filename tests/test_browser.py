@@ -37,7 +37,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dialect_free]
 
 if not CHROMIUM.exists():
     if os.environ.get("BIOMATDB_REQUIRE_BROWSER") == "1":

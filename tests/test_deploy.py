@@ -29,6 +29,8 @@ from typer.testing import CliRunner
 from biomatdb.cli import app as cli_app
 from biomatdb.settings import Settings
 
+pytestmark = pytest.mark.dialect_free
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = ROOT / "Dockerfile"

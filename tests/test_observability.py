@@ -20,6 +20,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import DatabaseFactory, _free_port
 
+pytestmark = pytest.mark.dialect_free
+
 CLI = [sys.executable, "-m", "biomatdb.cli"]
 
 

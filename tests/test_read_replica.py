@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tests.replica import ReplicaPair
 
 pytest_plugins = ["tests.replica"]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dialect_free]
 
 NEW = {
     "materials": [

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # imported by pytest_plugins (so that pytest rewrites its ass
 
 pytest_plugins = ["tests.replica"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dialect_free]
 
 
 def test_standby_replays_the_primarys_writes_and_refuses_its_own(

@@ -35,7 +35,7 @@ from biomatdb.server import trusted_proxies, uvicorn_options
 from biomatdb.settings import Settings
 from tests.conftest import DatabaseFactory, _free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dialect_free]
 
 #: The server's address space: far above what it needs (~250 MB), far below what an
 #: unbounded head would take if a limit failed.
