@@ -173,10 +173,11 @@ def ready(session: SessionDep) -> Ready:
     """Readiness: the database is reachable and at the schema revision of this code;
     else 503 with a problem that says what is wrong (``database-not-ready``)."""
     bind = session.get_bind()
-    revision = migrations.check_current(bind)
     if get_settings().database_read_url:  # the primary and its read replica, both
-        for engine in (get_engine(bounded=True), get_engine(bounded=True, replica=True)):
-            migrations.check_current(engine)
+        for engine in (get_engine(bounded=True, replica=True), get_engine(bounded=True)):
+            revision = migrations.check_current(engine)
+    else:
+        revision = migrations.check_current(bind)
     return Ready(status="ready", database=bind.dialect.name, revision=revision, version=__version__)
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from biomatdb import migrations
+from biomatdb.db import sqlite_file
 from biomatdb.errors import DatabaseNotReady, InvalidParameter
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -144,7 +145,7 @@ def _sqlite_copy(source: Path, target: Path, *, read_only: bool = False) -> None
 
 
 def _sqlite_path(engine: Engine) -> Path:
-    path = migrations.sqlite_file(engine.url.render_as_string(hide_password=False))
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
     if path is None:
         raise BackupFailed("an in-memory SQLite database has nothing to back up", "use a file")
     return path
@@ -153,7 +154,7 @@ def _sqlite_path(engine: Engine) -> Path:
 def _materials_held(engine: Engine) -> int:
     """Materials in the target (0: missing, unmigrated or empty; never created)."""
     path = (
-        migrations.sqlite_file(engine.url.render_as_string(hide_password=False))
+        sqlite_file(engine.url.render_as_string(hide_password=False))
         if engine.dialect.name == "sqlite"
         else None
     )

@@ -10,10 +10,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Engine, Table, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,6 +122,17 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int = 10_000) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or SQLite in memory)."""
+    try:
+        parsed = make_url(normalize_database_url(url))
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 class MissingDriver(RuntimeError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -15,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from biomatdb import __version__, resources
+from biomatdb.db import sqlite_file
 from biomatdb.errors import DatabaseNotReady
 from biomatdb.search.fulltext import FTS_TABLE
 from biomatdb.settings import default_database_url, get_settings, normalize_database_url
@@ -88,17 +88,6 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "(BIOMATDB_DATABASE_URL)"
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for another database, or SQLite in memory)."""
-    try:
-        parsed = make_url(normalize_database_url(url))
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database).expanduser()
 
 
 def database_revision(bind: Engine | Connection) -> str | None:

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from biomatdb.db import begin_write, get_sessionmaker, start_budget
+from biomatdb.db import begin_write, get_sessionmaker, session_scope, start_budget
 from biomatdb.errors import WriteBusy
 from biomatdb.settings import get_settings
 
@@ -36,15 +36,8 @@ def session_dependency(
         # The request's database time starts now: every statement it runs, in any
         # worker thread, must end within BIOMATDB_QUERY_TIMEOUT_SECONDS of this.
         start_budget(get_settings().query_timeout_seconds)
-        session = factory()()
-        try:
+        with session_scope(factory()) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     return session_per_request
 
@@ -70,15 +63,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     settings = get_settings()
     replica = bool(settings.database_read_url) and reads_from_replica(request)
     start_budget(settings.query_timeout_seconds)  # as session_dependency does
-    session = get_sessionmaker(bounded=True, replica=replica)()
-    try:
+    with session_scope(get_sessionmaker(bounded=True, replica=replica)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

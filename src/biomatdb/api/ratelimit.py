@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biomatdb.api import problems
-from biomatdb.db import make_engine
+from biomatdb.db import make_engine, sqlite_file
 from biomatdb.settings import Limit, normalize_database_url
 
 log = logging.getLogger("biomatdb.ratelimit")
@@ -157,12 +157,11 @@ def counters_for(database_url: str, redis_url: str) -> Counters | None:
     """Where this service counts (None: nowhere shared, e.g. SQLite in memory)."""
     if redis_url:
         return RedisCounters(redis_url)
-    url = make_url(normalize_database_url(database_url))
-    if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:"):
-            return None
-        path = Path(url.database).expanduser()
+    path = sqlite_file(database_url)
+    if path is not None:
         return SqliteCounters(path.with_name(path.name + ".ratelimit"))
+    if make_url(normalize_database_url(database_url)).get_backend_name() == "sqlite":
+        return None  # SQLite in memory: no other process to share counts with
     # Its own engine, without the API's per-request time budget (which a middleware
     # running before the request's session would read stale) and with a small pool.
     engine = make_engine(database_url, statement_cache_size=10, pre_ping=False)
