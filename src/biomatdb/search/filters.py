@@ -146,7 +146,7 @@ class FullText(Filter[list[str]]):
 
     def clauses(self, session: Session, value: list[str]) -> Iterable[ColumnElement[bool]]:
         if value:
-            yield fulltext.for_session(session).matching(value)
+            yield fulltext.for_session(session).matching(value, session)
 
     def fingerprint(self, value: list[str] | None) -> dict[str, Any]:
         return {"q": value or []}

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression
 
+from biomatdb.db import SQLITE_FTS_TERMS
 from biomatdb.search import synonyms
 
 FTS_TABLE = "material_fts"
@@ -109,7 +110,7 @@ def _prefix(word: str, last: bool) -> bool:
     return len(word) >= (PREFIX_LAST if last else PREFIX_ANY)
 
 
-def expand(query_words: list[str]) -> TextQuery:
+def expand(query_words: list[str], whole: frozenset[str] = frozenset()) -> TextQuery:
     """The forgiving form of a query's words: each word, or each run of words that is
     a name of the vocabulary (:mod:`biomatdb.search.synonyms`), is one group; a group
     matches the words themselves (a word outside the vocabulary also as a prefix
@@ -118,6 +119,8 @@ def expand(query_words: list[str]) -> TextQuery:
 
     The size is bounded: at most one prefix per query word (at most
     :data:`MAX_QUERY_WORDS`), and the vocabulary's terms are a fixed list.
+    ``whole``: words the caller knows no other indexed word starts with, matched
+    as whole words (the same materials, found faster: :func:`sole_terms`).
     """
     groups: list[tuple[Phrase, ...]] = []
     i = 0
@@ -128,7 +131,9 @@ def expand(query_words: list[str]) -> TextQuery:
             if terms or size == 1:
                 break
         # A name of the vocabulary is a whole term (``pla`` is not ``plaster``).
-        prefix = not terms and _prefix(span[-1], i + size == len(query_words))
+        prefix = (
+            not terms and span[-1] not in whole and _prefix(span[-1], i + size == len(query_words))
+        )
         own = Phrase(span, prefix)
         groups.append((own, *(Phrase(tuple(t.split())) for t in terms if t != " ".join(span))))
         i += size
@@ -173,9 +178,9 @@ class FullTextIndex(Protocol):
     def remove(self, session: Session, material_ids: Iterable[int]) -> None:
         """Drop materials from the index."""
 
-    def matching(self, query_words: list[str]) -> Matching:
+    def matching(self, query_words: list[str], session: Session | None = None) -> Matching:
         """A condition on ``materials.id`` true when every word (see :func:`expand`)
-        occurs in the material."""
+        occurs in the material (``session``: the index may be read to plan the query)."""
 
     def ranks(self, query: TextQuery) -> Subquery:
         """``(material_id, rank)`` of the materials the query matches; the lower the
@@ -206,8 +211,9 @@ class SqliteFts5:
                 delete(_sqlite_fts).where(_sqlite_fts.c.rowid.in_(ids[start : start + 500]))
             )
 
-    def matching(self, query_words: list[str]) -> Matching:
-        query = expand(query_words)
+    def matching(self, query_words: list[str], session: Session | None = None) -> Matching:
+        whole = frozenset() if session is None else sole_terms(session, query_words)
+        query = expand(query_words, whole)
         subquery = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
         return _matching(
             subquery.bindparams(bindparam("fts_query", query.fts5(), unique=True))
@@ -227,6 +233,34 @@ class SqliteFts5:
             .columns(material_id=Integer, rank=Float)
             .subquery("fts_ranks")
         )
+
+
+def sole_terms(session: Session, query_words: list[str]) -> frozenset[str]:
+    """The query's words that no other term of the SQLite index starts with.
+
+    FTS5 answers a prefix query by merging the lists of every term with that prefix,
+    even when there is only one: about twice the work of a whole word
+    (``porous* scaffold*`` 3.5 ms against 1.7 at 100k materials). One seek in the
+    index's term list per word (about 0.07 ms) tells whether the prefix is the word
+    alone, and then the whole word is asked for: the same materials. Only ASCII
+    words: FTS5's tokenizer folds some other letters (``ø`` to ``o``), so for them
+    the term list may spell the word otherwise.
+    """
+    sole: set[str] = set()
+    connection = session.connection()
+    for word in query_words:
+        if not word.isascii() or not _prefix(word, last=True):
+            continue
+        # Terms are letters and digits only, so every longer term starting with the
+        # word sorts at or after word + "0", and before the next prefix.
+        after = word[:-1] + chr(ord(word[-1]) + 1)
+        longer = connection.exec_driver_sql(
+            f"SELECT 1 FROM {SQLITE_FTS_TERMS} WHERE term >= ? AND term < ? LIMIT 1",
+            (word + "0", after),
+        ).first()
+        if longer is None:
+            sole.add(word)
+    return frozenset(sole)
 
 
 class PostgresTsvector:
@@ -252,7 +286,7 @@ class PostgresTsvector:
                 delete(_pg_fts).where(_pg_fts.c.material_id.in_(ids[start : start + 5000]))
             )
 
-    def matching(self, query_words: list[str]) -> Matching:
+    def matching(self, query_words: list[str], session: Session | None = None) -> Matching:
         query = expand(query_words)
         subquery = text(
             f"SELECT material_id FROM {FTS_TABLE} "
