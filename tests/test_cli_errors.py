@@ -395,8 +395,8 @@ def test_import_and_export_show_progress_on_a_terminal(
     code, out, _ = run_all("import", str(SEARCH_BUNDLE))
     assert code == 0
     shown = console.file.getvalue()  # type: ignore[attr-defined]
-    assert f"writing {SEARCH_BUNDLE}: 13 material(s)" in shown
-    assert "/13" in shown
+    assert f"writing {SEARCH_BUNDLE}" in shown
+    assert "100%" in shown  # of the bytes of the files
     assert "━" not in out  # the report on stdout stays clean
     code, out, _ = run_all("export", "--format", "csv", "--out", str(tmp_path / "x.csv"))
     assert code == 0
@@ -409,7 +409,7 @@ def test_no_progress_when_not_a_terminal() -> None:
     assert code == 0
     for mark in ("━", "0:00:"):
         assert mark not in out + err
-    assert err == f"writing {SEARCH_BUNDLE}: 13 material(s)\n"  # one plain line per file
+    assert err == f"writing {SEARCH_BUNDLE}\n"  # one plain line per file
     code, out, err = run_all("export", "--format", "ndjson")
     assert code == 0
     assert "exporting" not in err

@@ -435,7 +435,7 @@ def start_import(env: dict[str, str], bundle: Path) -> tuple[subprocess.Popen[st
                 raise AssertionError(f"the import ended before writing: {''.join(lines)}")
             lines.append(line)
             if line.startswith("writing "):
-                assert f"{BIG_MATERIALS} material(s)" in line, line
+                assert str(bundle) in line, line
                 return process, time.monotonic()
     finally:
         watchdog.cancel()

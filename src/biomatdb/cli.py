@@ -346,7 +346,13 @@ class Progress:
     ``delay`` seconds (short commands stay quiet). ``total=None``: a spinner."""
 
     def __init__(
-        self, console: Console, description: str, *, total: float | None, delay: float
+        self,
+        console: Console,
+        description: str,
+        *,
+        total: float | None,
+        delay: float,
+        percent: bool = False,
     ) -> None:
         from rich import progress as rp
 
@@ -354,7 +360,7 @@ class Progress:
             rp.SpinnerColumn(),
             rp.TextColumn("{task.description}"),
             rp.BarColumn(),
-            rp.MofNCompleteColumn(),
+            rp.TaskProgressColumn() if percent else rp.MofNCompleteColumn(),
             rp.TimeElapsedColumn(),
             console=console,
             transient=True,
@@ -407,9 +413,14 @@ class Progress:
 
 
 @contextmanager
-def progress(description: str, *, total: float | None = None) -> Iterator[Progress]:
-    """A :class:`Progress` on stderr for the duration of a block."""
-    bar = Progress(_stderr_console(), description, total=total, delay=PROGRESS_DELAY)
+def progress(
+    description: str, *, total: float | None = None, percent: bool = False
+) -> Iterator[Progress]:
+    """A :class:`Progress` on stderr for the duration of a block (``percent``: show the
+    share done rather than "done/total")."""
+    bar = Progress(
+        _stderr_console(), description, total=total, delay=PROGRESS_DELAY, percent=percent
+    )
     try:
         yield bar
     finally:
@@ -468,14 +479,35 @@ def _read_documents(files: Sequence[Path], *, as_json: bool) -> list[tuple[str, 
                 {"path": f"{path}: {e.path}".rstrip(": "), "message": _decode_message(e.message)}
                 for e in exc.errors
             )
-            hints.append(
-                "fix the file: one JSON bundle, or NDJSON (.ndjson) with one material per line"
-            )
+            hints.append(_FIX_THE_FILE)
         except OSError as exc:
             errors.append({"path": str(path), "message": f"cannot read: {exc.strerror or exc}"})
             hints.append(_OS_HINTS.get(exc.errno or 0, "check the path"))
+    _stop_if_unreadable(errors, hints, as_json=as_json)
+    return documents
+
+
+_FIX_THE_FILE = "fix the file: one JSON bundle, or NDJSON (.ndjson) with one material per line"
+
+
+def _check_readable(files: Sequence[Path], *, as_json: bool) -> None:
+    """Every file can be opened; else exit 2 naming each one that cannot."""
+    errors: list[dict[str, str]] = []
+    hints: list[str] = []
+    for path in files:
+        try:
+            with path.open("rb") as stream:
+                stream.read(0)
+        except OSError as exc:
+            errors.append({"path": str(path), "message": f"cannot read: {exc.strerror or exc}"})
+            hints.append(_OS_HINTS.get(exc.errno or 0, "check the path"))
+    _stop_if_unreadable(errors, hints, as_json=as_json)
+
+
+def _stop_if_unreadable(errors: list[dict[str, str]], hints: list[str], *, as_json: bool) -> None:
+    """Exit 2 with every file problem (nothing was written), if there is any."""
     if not errors:
-        return documents
+        return
     if as_json:
         typer.echo(json.dumps({"ok": False, "errors": errors}, indent=2))
         raise typer.Exit(code=EXIT_USAGE)
@@ -546,16 +578,59 @@ def _material_count(document: Any) -> int:
 
 
 def _run_import(files: Sequence[Path], *, dry_run: bool, as_json: bool) -> None:
-    documents = _read_documents(files, as_json=as_json)
+    _check_readable(files, as_json=as_json)
     verb = "checking" if dry_run else "checking, then writing"
-    with progress(f"{verb} {len(documents)} file(s)") as bar:
-        report = _import(documents, dry_run=dry_run, bar=bar)
+    with progress(f"{verb} {len(files)} file(s)", percent=True) as bar:
+        report = _import_files(files, dry_run=dry_run, as_json=as_json, bar=bar)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         _print_report(report.as_dict())
     if not report.ok:
         raise typer.Exit(code=EXIT_PROBLEMS)
+
+
+def _import_files(files: Sequence[Path], *, dry_run: bool, as_json: bool, bar: Progress) -> Any:
+    """Read, check and write (unless ``dry_run`` or any error) bundle files a batch at a
+    time (``exchange.streaming``: memory holds one batch whatever the files' size),
+    committing on success. The bar follows the bytes read."""
+    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
+    from biomatdb.exchange.streaming import import_files
+
+    # Not on a terminal (a log, a pipe): "writing FILE" once a file's first batch is
+    # written, a line of its own, as scripts and tests/test_robustness.py read it.
+    plain = not _stderr_console().is_terminal
+    announced: set[str] = set()
+
+    def moved(done: int, total: int, name: str, writing: bool) -> None:
+        if name not in announced:
+            announced.add(name)
+            bar.update(description=f"{'writing' if writing else 'checking'} {name}")
+        if plain and writing and done and f"writing {name}" not in announced:
+            announced.add(f"writing {name}")
+            typer.echo(f"writing {name}", err=True)
+        bar.update(total=total, completed=done)
+
+    session = get_sessionmaker()()
+    try:
+        try:
+            report = import_files(session, files, dry_run=dry_run, progress=moved)
+        except InvalidBundle as exc:
+            session.rollback()
+            errors = [{"path": e.path, "message": _decode_message(e.message)} for e in exc.errors]
+            _stop_if_unreadable(errors, [_FIX_THE_FILE], as_json=as_json)
+            raise
+        if report.ok and not dry_run:
+            bar.update(description="committing")
+            session.commit()
+            if report.property_values_written >= LARGE_IMPORT:
+                bar.update(description="refreshing planner statistics")
+                refresh_statistics(get_engine())
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    return report
 
 
 def _print_errors(errors: list[dict[str, str]]) -> None:

@@ -74,18 +74,104 @@ def parse(raw: Any, *, known: KnownIds) -> ParsedBundle:
 
     result.references = _entries(raw, "references", ReferenceIn, result.problems)
     result.organizations = _entries(raw, "organizations", OrganizationIn, result.problems)
-    result.materials = _entries(raw, "materials", MaterialIn, result.problems)
     result.declared_references = _declared_ids(raw.get("references"))
     result.declared_organizations = _declared_ids(raw.get("organizations"))
-
     _check_duplicates(raw, result.problems)
-    _check_materials(result, known)
-    _check_values_of_malformed_materials(raw.get("materials"), result, known)
-    result.problems.sort(key=lambda p: _path_sort_key(p.path))
+    materials = raw.get("materials", [])
+    if isinstance(materials, list):
+        checker = MaterialChecker(result.declared_references, result.declared_organizations, known)
+        result.materials = checker.check(list(enumerate(materials)), result.problems)
+    elif materials is not None:
+        result.problems.append(FieldProblem("materials", "must be a list"))
+    sort_problems(result.problems)
     return result
 
 
+def sort_problems(problems: list[FieldProblem]) -> None:
+    """Document order: ``materials[2]`` before ``materials[10]``."""
+    problems.sort(key=lambda p: _path_sort_key(p.path))
+
+
+class MaterialChecker:
+    """The rules of ``materials`` entries, for the whole list or a batch at a time (a
+    streamed import: ``biomatdb.exchange.importer.import_files``): each entry's shape,
+    no id twice in the list (across batches), and every reference and organization
+    it names declared by the bundle or known (``known``: the database, earlier files)."""
+
+    def __init__(
+        self, declared_references: set[str], declared_organizations: set[str], known: KnownIds
+    ) -> None:
+        self.declared_references = declared_references
+        self.declared_organizations = declared_organizations
+        self.known = known
+        self.first_seen: dict[str, int] = {}
+
+    def check(self, items: list[tuple[int, Any]], problems: list[FieldProblem]) -> list[MaterialIn]:
+        """The well-formed entries of ``(index in materials, raw entry)``; every problem
+        goes in ``problems``."""
+        adapter = _adapter(MaterialIn)
+        entries: list[tuple[int, MaterialIn]] = []
+        malformed: list[tuple[int, Any]] = []
+        for index, item in items:
+            try:
+                entries.append((index, adapter.validate_python(item)))
+            except ValidationError as exc:
+                problems.extend(from_validation_error(join("materials", index), exc))
+                malformed.append((index, item))
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                slug = item["id"]
+                first = self.first_seen.setdefault(slug, index)
+                if first != index:
+                    problems.append(
+                        FieldProblem(
+                            join("materials", index, "id"),
+                            f"duplicate id {slug!r}: also used by materials[{first}]",
+                        )
+                    )
+        wanted_refs, wanted_orgs = named_records(m for _, m in entries)
+        refs = self.declared_references | self.known.references(
+            wanted_refs - self.declared_references
+        )
+        orgs = self.declared_organizations | self.known.organizations(
+            wanted_orgs - self.declared_organizations
+        )
+        for index, material in entries:
+            _check_material(material, join("materials", index), refs, orgs, problems)
+        for index, raw in malformed:
+            self._check_values_of_malformed(index, raw, problems)
+        return [m for _, m in entries]
+
+    def _check_values_of_malformed(
+        self, index: int, raw: Any, problems: list[FieldProblem]
+    ) -> None:
+        """Check the well-formed property values of a material whose shape is wrong,
+        so that fixing the shape does not reveal a second round of errors."""
+        values = raw.get("properties") if isinstance(raw, dict) else None
+        if not isinstance(values, list):
+            return
+        adapter = _adapter(PropertyValueIn)
+        for i, item in enumerate(values):
+            try:
+                value = adapter.validate_python(item)
+            except ValidationError:
+                continue  # already reported by the material's own validation
+            path = join("materials", index, "properties", i)
+            check_property_value(value, path, problems)
+            _check_source(
+                value,
+                path,
+                raw.get("status") == MaterialStatus.published.value,
+                self.declared_references,
+                self.known,
+                problems,
+            )
+
+
 _adapters: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return _adapters.setdefault(model, TypeAdapter(model))
 
 
 def _entries(
@@ -97,7 +183,7 @@ def _entries(
     if not isinstance(items, list):
         problems.append(FieldProblem(key, "must be a list"))
         return []
-    adapter = _adapters.setdefault(model, TypeAdapter(model))
+    adapter = _adapter(model)
     parsed: list[Entry] = []
     for index, item in enumerate(items):
         try:
@@ -130,7 +216,8 @@ def _declared_ids(items: Any) -> set[str]:
 
 
 def _check_duplicates(raw: dict[str, Any], problems: list[FieldProblem]) -> None:
-    for key in TOP_LEVEL_KEYS:
+    """No reference or organization id twice (materials: :class:`MaterialChecker`)."""
+    for key in ("references", "organizations"):
         items = raw.get(key)
         if not isinstance(items, list):
             continue
@@ -150,17 +237,6 @@ def _check_duplicates(raw: dict[str, Any], problems: list[FieldProblem]) -> None
                 first_seen[slug] = index
 
 
-def _check_materials(result: ParsedBundle, known: KnownIds) -> None:
-    materials = valid(result.materials)
-    wanted_refs, wanted_orgs = named_records(m for _, m in materials)
-    refs = result.declared_references | known.references(wanted_refs - result.declared_references)
-    orgs = result.declared_organizations | known.organizations(
-        wanted_orgs - result.declared_organizations
-    )
-    for index, material in materials:
-        _check_material(material, join("materials", index), refs, orgs, result.problems)
-
-
 def _check_material(
     material: MaterialIn,
     base: str,
@@ -172,10 +248,15 @@ def _check_material(
     and every source and organization it names known."""
     _check_repeats(material, base, problems)
     published = material.status == MaterialStatus.published
+    values = join(base, "properties")
+    intervals: list[tuple[float, float] | None] = []
     for i, value in enumerate(material.properties):
-        path = join(base, "properties", i)
-        check_property_value(value, path, problems)
+        path = f"{values}[{i}]"  # join(), inlined: this runs for every value of a bundle
+        intervals.append(check_property_value(value, path, problems))
         _check_source(value, path, published, refs, None, problems)
+    if None not in intervals:
+        # Kept for the projection (projection.canonical_intervals): converted once.
+        material._intervals = intervals  # type: ignore[assignment]
     named: list[tuple[str, str, str | None, set[str]]] = [
         (join(base, "biocompatibility", i, "source"), "reference", bio.source, refs)
         for i, bio in enumerate(material.biocompatibility)
@@ -225,36 +306,6 @@ def _check_repeats(material: MaterialIn, base: str, problems: list[FieldProblem]
         seen_ids.setdefault(key, i)
 
 
-def _check_values_of_malformed_materials(
-    raw_materials: Any, result: ParsedBundle, known: KnownIds
-) -> None:
-    """Check the well-formed property values of materials whose shape is wrong,
-    so that fixing the shape does not reveal a second round of errors."""
-    adapter = _adapters.setdefault(PropertyValueIn, TypeAdapter(PropertyValueIn))
-    for index, entry in enumerate(result.materials):
-        if not isinstance(entry, _Invalid) or index >= len(raw_materials):
-            continue
-        raw = raw_materials[index]
-        values = raw.get("properties") if isinstance(raw, dict) else None
-        if not isinstance(values, list):
-            continue
-        for i, item in enumerate(values):
-            try:
-                value = adapter.validate_python(item)
-            except ValidationError:
-                continue  # already reported by the material's own validation
-            path = join("materials", index, "properties", i)
-            check_property_value(value, path, result.problems)
-            _check_source(
-                value,
-                path,
-                raw.get("status") == MaterialStatus.published.value,
-                result.declared_references,
-                known,
-                result.problems,
-            )
-
-
 def _check_source(
     value: PropertyValueIn,
     path: str,
@@ -292,16 +343,15 @@ def check_property_value(
     checked = _interval_fields(value, path, problems)
     if checked is None:
         return None
-    convert, fields = checked
+    convert, (low_field, high_field) = checked
     low, high = units.canonical_interval(convert, value.value, value.min, value.max)
-    low_path, high_path = (join(path, name) for name in fields)
     unit = definition.canonical_unit
     if not (math.isfinite(low) and math.isfinite(high)):
         # 1e308 TPa is a finite number but no finite number of GPa: the canonical
         # value could be neither searched nor serialised.
         problems.append(
             FieldProblem(
-                low_path if not math.isfinite(low) else high_path,
+                join(path, low_field if not math.isfinite(low) else high_field),
                 f"the value is out of range once converted to {unit}; "
                 "give it in a unit that keeps it of normal magnitude",
             )
@@ -311,7 +361,7 @@ def check_property_value(
     if definition.lower_bound is not None and low < definition.lower_bound:
         problems.append(
             FieldProblem(
-                low_path,
+                join(path, low_field),
                 f"{value.property} cannot be below {definition.lower_bound:g} {unit} "
                 f"(got {low:g} {unit})",
             )
@@ -319,7 +369,7 @@ def check_property_value(
     if definition.upper_bound is not None and high > definition.upper_bound:
         problems.append(
             FieldProblem(
-                high_path,
+                join(path, high_field),
                 f"{value.property} cannot be above {definition.upper_bound:g} {unit} "
                 f"(got {high:g} {unit})",
             )

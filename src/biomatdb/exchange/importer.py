@@ -147,8 +147,8 @@ def _write(
     now = utcnow()
     references = [e for _, e in valid(parsed.references)]
     organizations = [e for _, e in valid(parsed.organizations)]
-    _upsert_simple(session, Reference, references, report.references, now, actor, may_change_shared)
-    _upsert_simple(
+    upsert_shared(session, Reference, references, report.references, now, actor, may_change_shared)
+    upsert_shared(
         session, Organization, organizations, report.organizations, now, actor, may_change_shared
     )
     written = store.write_entries(
@@ -158,7 +158,7 @@ def _write(
         count_written(report, item)
 
 
-def _upsert_simple(
+def upsert_shared(
     session: Session,
     model: type[Reference] | type[Organization],
     entries: Sequence[ReferenceIn | OrganizationIn],

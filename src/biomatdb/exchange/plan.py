@@ -33,7 +33,7 @@ def plan_documents(
             (Reference, valid(parsed.references), report.references),
             (Organization, valid(parsed.organizations), report.organizations),
         ):
-            _plan_simple(session, model, [e for _, e in entries], counts, shared, may_change_shared)
+            plan_shared(session, model, [e for _, e in entries], counts, shared, may_change_shared)
         planned = store.planned_outcomes(
             session, [e for _, e in valid(parsed.materials)], materials
         )
@@ -42,7 +42,7 @@ def plan_documents(
     return report
 
 
-def _plan_simple(
+def plan_shared(
     session: Session,
     model: type[Reference] | type[Organization],
     entries: Sequence[ReferenceIn | OrganizationIn],
@@ -50,7 +50,7 @@ def _plan_simple(
     planned: dict[Any, dict[str, Any]],
     may_change: bool,
 ) -> None:
-    """Count what :func:`_upsert_simple` would do (same outcomes, same 403)."""
+    """Count what :func:`importer.upsert_shared` would do (same outcomes, same 403)."""
     stored = rows_by_slug(session, model, [e.id for e in entries if (model, e.id) not in planned])
     kind = "reference" if model is Reference else "organization"
     for entry in entries:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -77,7 +76,11 @@ def significant_digits(number: float) -> int:
     16000 has 2 (trailing zeros of a whole number say nothing about its precision)."""
     if number == 0 or not math.isfinite(number):
         return 1
-    return len(Decimal(repr(float(number))).normalize().as_tuple().digits)
+    # The shortest repr that reads back as the number ('16000.0', '0.055', '1.5e-05'):
+    # its digits without leading zeros, and without trailing ones (a whole number's
+    # zeros, or the '.0'). String work, not Decimal: this runs for every value imported.
+    mantissa = repr(float(number)).partition("e")[0]
+    return max(1, len(mantissa.replace("-", "").replace(".", "").strip("0")))
 
 
 def derived_digits(given: Iterable[float | None]) -> int:

@@ -1,0 +1,325 @@
+"""Imports of files of any size (``exchange.streaming``): read, checked and written a
+batch at a time, with the same answers as a whole-document import: the same report,
+the same errors at the same paths, all or nothing, memory bounded by a batch."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from biomatdb.bundles import stream
+from biomatdb.errors import InvalidBundle
+from biomatdb.exchange import streaming
+from biomatdb.exchange.importer import import_documents
+from biomatdb.models import Material, PropertyValue
+from biomatdb.synth import generate
+from tests.conftest import load_json
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEARCH_BUNDLE = FIXTURES / "search_bundle.json"
+
+
+def parts(path: Path) -> list[Any]:
+    return list(stream.file_parts(path))
+
+
+def write(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    return path
+
+
+def report_of(session: Session, paths: list[Path], **options: Any) -> dict[str, Any]:
+    return streaming.import_files(session, paths, **options).as_dict()
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@pytest.mark.dialect_free
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_the_parts_are_the_document(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    # A window of 7 bytes cuts every string, number and escape somewhere: the parts
+    # are still exactly the document's, in order.
+    monkeypatch.setattr(stream, "CHUNK_BYTES", chunk)
+    document = load_json(SEARCH_BUNDLE)
+    found = parts(SEARCH_BUNDLE)
+    assert [p.key for p in found if isinstance(p, stream.TopLevel)] == [
+        "references",
+        "organizations",
+    ]
+    assert [p.value for p in found if isinstance(p, stream.Material)] == document["materials"]
+    assert [p.index for p in found if isinstance(p, stream.Material)] == list(
+        range(len(document["materials"]))
+    )
+
+
+@pytest.mark.dialect_free
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"materials": [{"id": "a"},\n  {"id": }]}', "invalid JSON at line 2 column 10"),
+        ('{"materials": [{"id": "a"} {"id": "b"}]}', "Expecting ',' delimiter"),
+        ('{"materials": []}\n{"materials": []}', "invalid JSON at line 2 column 1: Extra data"),
+        ('{"materials": [], "materials": []}', "duplicate key 'materials'"),
+        ('{"materials": [{"id": "a", "id": "b"}]}', "duplicate key 'id'"),
+        ('[{"id": "a"}]', "a bundle must be a JSON object"),
+        ("", "Expecting value"),
+        ('{"materials": [{"id": "a"}', "Expecting ',' delimiter"),
+        ('{"references": [' * 2000, "nested too deeply"),
+    ],
+)
+def test_a_file_that_is_not_a_bundle_is_named_with_its_place(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, message: str
+) -> None:
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 5)
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidBundle) as caught:
+        parts(path)
+    assert message in caught.value.errors[0].message, caught.value.errors
+
+
+@pytest.mark.dialect_free
+def test_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"materials": [{"name": "caf\xe9"}]}')
+    with pytest.raises(InvalidBundle) as caught:
+        parts(path)
+    assert caught.value.errors[0].message == "not UTF-8: invalid continuation byte at byte 28"
+
+
+@pytest.mark.dialect_free
+def test_nul_characters_are_named_and_reading_goes_on(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "nul.json",
+        {"materials": [{"id": "a"}, {"id": "b", "name": "x\x00y"}, {"id": "c"}]},
+    )
+    found = parts(path)
+    assert [p.problem.path for p in found if isinstance(p, stream.Broken)] == ["materials[1].name"]
+    assert [p.value for p in found if isinstance(p, stream.Material)] == [
+        {"id": "a"},
+        None,
+        {"id": "c"},
+    ]
+
+
+# -- importing -----------------------------------------------------------------------------
+
+
+def broken_bundle() -> dict[str, Any]:
+    """The search fixture with problems spread over its materials (several batches of
+    two): a bad class, an unknown reference, a duplicate id, a bad unit."""
+    bundle = copy.deepcopy(load_json(SEARCH_BUNDLE))
+    materials = bundle["materials"]
+    materials[1]["class"] = "rock"
+    materials[4]["properties"][0]["source"] = "no-such-reference"
+    materials[7]["id"] = materials[2]["id"]
+    materials[10]["properties"][0]["unit"] = "furlong"
+    return {"extra": 1, **bundle}  # problems are listed in file order
+
+
+def test_the_report_is_that_of_a_whole_document_import(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    bundle = broken_bundle()
+    path = write(tmp_path / "broken.json", bundle)
+    streamed = report_of(empty_database, [path], batch_materials=2)
+    empty_database.rollback()
+    whole = import_documents(empty_database, [(str(path), bundle)]).as_dict()
+    empty_database.rollback()
+    assert streamed["errors"] == whole["errors"]
+    assert [e["path"] for e in streamed["errors"]] == [
+        "extra",
+        "materials[1].class",
+        "materials[4].properties[0].source",
+        "materials[7].id",
+        "materials[10].properties[0].unit",
+    ]
+    assert empty_database.scalar(select(func.count()).select_from(Material)) == 0
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_good_file_in_batches_is_imported_whole(
+    empty_database: Session, tmp_path: Path, dry_run: bool
+) -> None:
+    bundle = load_json(SEARCH_BUNDLE)
+    path = write(tmp_path / "good.json", bundle)
+    streamed = report_of(empty_database, [path], batch_materials=3, dry_run=dry_run)
+    assert streamed["ok"], streamed["errors"]
+    assert streamed["materials"] == {"created": 13, "updated": 0, "unchanged": 0}
+    assert streamed["references"]["created"] == len(bundle["references"])
+    stored = empty_database.scalar(select(func.count()).select_from(Material))
+    assert stored == (0 if dry_run else 13)
+    if not dry_run:
+        values = empty_database.scalar(select(func.count()).select_from(PropertyValue))
+        assert values == sum(len(m["properties"]) for m in bundle["materials"])
+        empty_database.commit()
+        again = report_of(empty_database, [path], batch_materials=5)
+        assert again["materials"] == {"created": 0, "updated": 0, "unchanged": 13}
+
+
+def test_references_after_the_materials_are_read_first(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    bundle = load_json(SEARCH_BUNDLE)
+    late = {
+        "materials": bundle["materials"],
+        "organizations": bundle["organizations"],
+        "references": bundle["references"],
+    }
+    path = write(tmp_path / "late.json", late)
+    streamed = report_of(empty_database, [path], batch_materials=4)
+    assert streamed["ok"], streamed["errors"]
+    assert streamed["materials"]["created"] == 13
+    assert streamed["references"]["created"] == len(bundle["references"])
+    assert empty_database.scalar(select(func.count()).select_from(Material)) == 13
+
+
+def test_a_later_file_may_name_what_an_earlier_one_declares(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    bundle = load_json(SEARCH_BUNDLE)
+    shared = write(
+        tmp_path / "shared.json",
+        {"references": bundle["references"], "organizations": bundle["organizations"]},
+    )
+    lines = tmp_path / "materials.ndjson"
+    lines.write_text("\n".join(json.dumps(m) for m in bundle["materials"]) + "\n")
+    streamed = report_of(empty_database, [shared, lines], batch_materials=5)
+    assert streamed["ok"], streamed["errors"]
+    assert streamed["materials"]["created"] == 13
+    empty_database.rollback()
+    alone = report_of(empty_database, [lines])
+    unknown = {e["message"].split(":")[0] for e in alone["errors"]}
+    assert {"unknown reference 'fx-ref-a'", "unknown organization 'fx-org-it'"} <= unknown
+    assert all(m.startswith(("unknown reference", "unknown organization")) for m in unknown)
+
+
+def test_unreadable_lines_of_every_file_stop_the_import(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.ndjson"
+    first.write_text('{"id": "a"}\nnot json\n')
+    second = tmp_path / "second.json"
+    second.write_text('{"materials": [')
+    with pytest.raises(InvalidBundle) as caught:
+        streaming.import_files(empty_database, [first, second])
+    assert [p.path for p in caught.value.errors] == [
+        f"{first}: materials[1]",
+        f"{second}",
+    ]
+    empty_database.rollback()
+    assert empty_database.scalar(select(func.count()).select_from(Material)) == 0
+
+
+def test_a_report_lists_the_first_problems_and_counts_the_rest(
+    empty_database: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "MAX_ERRORS", 3)
+    bad = {"materials": [{"id": f"m{i}", "name": "M", "class": "rock"} for i in range(10)]}
+    report = report_of(empty_database, [write(tmp_path / "bad.json", bad)], batch_materials=4)
+    assert [e["path"] for e in report["errors"]] == [
+        "materials[0].class",
+        "materials[1].class",
+        "materials[2].class",
+        "",
+    ]
+    assert report["errors"][-1]["message"] == ("and 7 more problem(s): only the first 3 are listed")
+
+
+def index_names(session: Session) -> set[str]:
+    tables = ("materials", "property_values", "material_property_summaries")
+    if session.get_bind().dialect.name == "sqlite":
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('materials', 'property_values', 'material_property_summaries')"
+        )
+    else:
+        query = f"SELECT indexname FROM pg_indexes WHERE tablename IN {tables}"
+    return set(session.execute(text(query)).scalars())
+
+
+def test_a_first_load_builds_the_indexes_after_the_rows(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    before = index_names(empty_database)
+    assert {
+        "ix_property_values_material_id",
+        "ix_property_values_lower_specimen_property_key_canonical_min",
+    } <= before
+    built: list[list[str]] = []
+    original = streaming.indexes_built_after
+
+    def spy(session: Session, tables: Any) -> Any:
+        context = original(session, tables)
+        names = context.__enter__()
+        built.append(names)
+        # The import runs without them ...
+        assert not (set(names) & index_names(session))
+        return _Exit(context, names)
+
+    good = write(tmp_path / "good.json", load_json(SEARCH_BUNDLE))
+    streaming.indexes_built_after = spy  # type: ignore[assignment]
+    try:
+        assert report_of(empty_database, [good])["ok"]
+    finally:
+        streaming.indexes_built_after = original
+    assert "ix_property_values_material_id" in built[0]
+    assert index_names(empty_database) == before  # ... and has them again at the end
+    empty_database.rollback()
+    assert index_names(empty_database) == before
+    # The next load finds rows: its indexes stay.
+    empty_database.commit()
+    assert report_of(empty_database, [good])["ok"]
+    empty_database.commit()
+    names = original(empty_database, streaming.LOADED_TABLES).__enter__()
+    empty_database.rollback()  # (the spy's drops, if any, undone)
+    assert "ix_property_values_material_id" not in names
+    assert "ix_materials_material_class" not in names
+    assert "ix_material_identifiers_scheme_value_material_id" in names  # still empty
+
+
+class _Exit:
+    """A context manager already entered (the test's spy)."""
+
+    def __init__(self, context: Any, names: list[str]) -> None:
+        self.context, self.names = context, names
+
+    def __enter__(self) -> list[str]:
+        return self.names
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.context.__exit__(*exc)
+
+
+def test_memory_is_bounded_by_a_batch_not_by_the_file(databases: Any, tmp_path: Path) -> None:
+    """The peak of Python memory while importing 4x the materials stays about the same:
+    what grows with the file is on disk, not in the process."""
+    from biomatdb import migrations
+    from biomatdb.db import make_engine
+
+    peaks = []
+    for size in (150, 600):
+        path = tmp_path / f"synth-{size}.json"
+        path.write_text(json.dumps(generate(size, 7)), encoding="utf-8")
+        url = databases.new_url()
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            tracemalloc.start()
+            report = streaming.import_files(session, [path], batch_materials=50)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            assert report.ok, report.errors[:3]
+            assert report.materials.created == size
+            session.rollback()
+        engine.dispose()
+    small, large = peaks
+    assert large < 1.5 * small, f"peak {small / 1e6:.1f} MB for 150, {large / 1e6:.1f} MB for 600"
