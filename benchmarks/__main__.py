@@ -107,17 +107,22 @@ def driver_dsn(url: str) -> str:
     return url.removeprefix("sqlite:///") if url.startswith("sqlite") else url
 
 
-def run_import(url: str, path: Path) -> float:
-    """Seconds for ``biomatdb import FILE`` (a fresh process: parse, validate, write)."""
+def run_import(url: str, path: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of ``biomatdb import FILE`` (a fresh process: read,
+    check, write)."""
     start = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "biomatdb.cli", "import", str(path)],
-        check=True,
         env={**os.environ, "BIOMATDB_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"biomatdb import {path} exited {process.returncode}")
+    return seconds, usage.ru_maxrss / 1024  # kB on Linux
 
 
 def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
@@ -158,6 +163,10 @@ def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
         "CREATE INDEX bench_floor_a ON bench_floor_values (property_key, canonical_min,"
         " canonical_max, material_id)",
         "CREATE INDEX bench_floor_b ON bench_floor_values (material_id)",
+        # The other two of property_values (references; the specimen filter).
+        "CREATE INDEX bench_floor_c ON bench_floor_values (reference_id)",
+        "CREATE INDEX bench_floor_d ON bench_floor_values (lower(specimen), property_key,"
+        " canonical_min, canonical_max, material_id)",
     ]
     insert = (
         "INSERT INTO bench_floor_values (material_id, property_key, position, value,"
@@ -396,7 +405,7 @@ def import_corpus(
     path = bundle_file(size)
     url = fresh_database(dialect, size)
     log(f"[{dialect} {size}] importing {path.name}")
-    import_seconds = run_import(url, path)
+    import_seconds, rss_mb = run_import(url, path)
     values, bare_seconds = bare_executemany(dialect, url, path)
     results["imports"].append(
         {
@@ -405,11 +414,12 @@ def import_corpus(
             "values": values,
             "seconds": import_seconds,
             "bare_seconds": bare_seconds,
+            "rss_mb": rss_mb,
         }
     )
     log(
-        f"[{dialect} {size}] import {values / import_seconds:,.0f} values/s; bare "
-        f"executemany {values / bare_seconds:,.0f} values/s"
+        f"[{dialect} {size}] import {values / import_seconds:,.0f} values/s, peak RSS "
+        f"{rss_mb:,.0f} MB; bare executemany {values / bare_seconds:,.0f} values/s"
     )
     return url
 
@@ -609,7 +619,7 @@ def load_test(
         server.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--dialects", default="sqlite,postgresql")
@@ -634,6 +644,12 @@ def main(argv: list[str] | None = None) -> int:
         help="build the corpora, then time only rank, compare, export and chart",
     )
     parser.add_argument(
+        "--only-imports",
+        action="store_true",
+        help="build the corpora (timing the imports), then nothing else; only the import "
+        "section of the page is rewritten",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="100 materials, SQLite, 3 iterations, no load test (CI)",
@@ -647,6 +663,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.dialects, args.iterations, args.load_seconds = "100", "sqlite", 3, 0
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     dialects = args.dialects.split(",")
     results: dict[str, Any] = {
@@ -666,23 +687,34 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = []
     for dialect in dialects:
         for size in sizes if args.load_only is None else []:
+            if args.only_imports:
+                import_corpus(dialect, size, results, log)
+                continue
             measure(dialect, size, args.iterations, results, log, args.only_choosing, args.reuse)
             if args.json:  # keep what is measured even if a later step fails
                 args.json.write_text(json.dumps(results, indent=1))
-        if args.load_seconds and shutil_which("wrk") and not args.only_choosing:
+        partial = args.only_choosing or args.only_imports
+        if args.load_seconds and shutil_which("wrk") and not partial:
             load_test(dialect, max(sizes), args.load_seconds, results, log)
-    from benchmarks.report import render, replace_choosing
+    write_page(args, results)
+    log(f"wrote {args.out}")
+    return 0
+
+
+def write_page(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """docs/benchmarks.md (``--out``), whole or only the part measured; the raw figures."""
+    from benchmarks.report import render, replace_choosing, replace_imports
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.only_choosing and args.out.exists():  # the rest of the page stays as it was
+    if args.only_imports and args.out.exists():  # the rest of the page stays as it was
+        text = replace_imports(args.out.read_text(encoding="utf-8"), results)
+    elif args.only_choosing and args.out.exists():
         text = replace_choosing(args.out.read_text(encoding="utf-8"), results)
     else:
         text = render(results, machine())
     args.out.write_text(text, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    log(f"wrote {args.out}")
-    return 0
 
 
 def shutil_which(name: str) -> bool:

@@ -241,8 +241,12 @@ def index_names(session: Session) -> set[str]:
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             "AND tbl_name IN ('materials', 'property_values', 'material_property_summaries')"
         )
-    else:
-        query = f"SELECT indexname FROM pg_indexes WHERE tablename IN {tables}"
+    else:  # the indexes, and the foreign keys (dropped for a first load there too)
+        query = (
+            f"SELECT indexname FROM pg_indexes WHERE tablename IN {tables} UNION "
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid IN "
+            f"(SELECT oid FROM pg_class WHERE relname IN {tables})"
+        )
     return set(session.execute(text(query)).scalars())
 
 
@@ -255,7 +259,7 @@ def test_a_first_load_builds_the_indexes_after_the_rows(
         "ix_property_values_lower_specimen_property_key_canonical_min",
     } <= before
     built: list[list[str]] = []
-    original = streaming.indexes_built_after
+    original = streaming.first_load
 
     def spy(session: Session, tables: Any) -> Any:
         context = original(session, tables)
@@ -266,12 +270,15 @@ def test_a_first_load_builds_the_indexes_after_the_rows(
         return _Exit(context, names)
 
     good = write(tmp_path / "good.json", load_json(SEARCH_BUNDLE))
-    streaming.indexes_built_after = spy  # type: ignore[assignment]
+    streaming.first_load = spy  # type: ignore[assignment]
     try:
         assert report_of(empty_database, [good])["ok"]
     finally:
-        streaming.indexes_built_after = original
+        streaming.first_load = original
     assert "ix_property_values_material_id" in built[0]
+    if empty_database.get_bind().dialect.name == "postgresql":
+        assert "fk_property_values_material_id_materials" in before
+        assert "fk_property_values_material_id_materials" in built[0]
     assert index_names(empty_database) == before  # ... and has them again at the end
     empty_database.rollback()
     assert index_names(empty_database) == before

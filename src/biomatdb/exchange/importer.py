@@ -173,6 +173,7 @@ def upsert_shared(
     existing = rows_by_slug(session, model, [e.id for e in entries])
     kind = "reference" if model is Reference else "organization"
     new_rows = []
+    changes: list[dict[str, Any]] = []
     for entry in entries:
         fields = entry.model_dump(mode="json", exclude={"id"})
         row = existing.get(entry.id)
@@ -197,22 +198,24 @@ def upsert_shared(
             row.public = True
             if outcome == "updated":
                 row.updated_at = now
-        store.record_change(
-            session,
-            now=now,
-            kind=kind,
-            action=outcome,
-            slug=entry.id,
-            material_id=None,
-            version=None,
-            status=None,
-            public_version=None,
-            actor=actor,
-            note=None,
-            entry=entry.model_dump(mode="json", exclude_none=True),
+        changes.append(
+            {
+                "now": now,
+                "kind": kind,
+                "action": outcome,
+                "slug": entry.id,
+                "material_id": None,
+                "version": None,
+                "status": None,
+                "public_version": None,
+                "actor": actor,
+                "note": None,
+                "entry": entry.model_dump(mode="json", exclude_none=True),
+            }
         )
     if new_rows:
         session.execute(insert(model), new_rows)
+    store.record_changes(session, changes)
     session.flush()
 
 

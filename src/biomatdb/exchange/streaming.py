@@ -39,7 +39,7 @@ from biomatdb.bundles.validation import (
     sort_problems,
     valid,
 )
-from biomatdb.db import begin_write, indexes_built_after
+from biomatdb.db import begin_write, first_load
 from biomatdb.errors import FieldProblem, InvalidBundle
 from biomatdb.exchange import plan
 from biomatdb.exchange.importer import upsert_shared
@@ -49,7 +49,7 @@ from biomatdb.models import Change, Material, MaterialVersion, Organization, Ref
 from biomatdb.models.base import table_of, utcnow
 
 #: The tables a load fills: into an empty one, its indexes are built at the end
-#: (``db.indexes_built_after``).
+#: (``db.first_load``).
 LOADED_TABLES = [
     table_of(model) for model in (Material, MaterialVersion, Change, *projection.CHILD_TABLES)
 ]
@@ -306,7 +306,7 @@ def import_files(
     gc.disable()
     try:
         deferred: AbstractContextManager[list[str]] = (
-            nullcontext([]) if dry_run else indexes_built_after(session, LOADED_TABLES)
+            nullcontext([]) if dry_run else first_load(session, LOADED_TABLES)
         )
         with deferred:
             for path in paths:

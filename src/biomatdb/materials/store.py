@@ -285,8 +285,18 @@ def _change_row(
 
 def record_change(session: Session, **fields: Any) -> None:
     """Append one change (references and organizations use this)."""
-    now = fields.pop("now", None) or utcnow()
-    session.execute(insert(table_of(Change)), [_change_row(now, **fields)])
+    record_changes(session, [fields])
+
+
+def record_changes(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Append changes, in order, with one statement (each: :func:`_change_row`'s
+    arguments as keywords, ``now`` optional)."""
+    rows = []
+    for fields in changes:
+        fields = dict(fields)
+        now = fields.pop("now", None) or utcnow()
+        rows.append(_change_row(now, **fields))
+    bulk_insert(session, table_of(Change), rows)
 
 
 def _version_entries(
