@@ -31,11 +31,12 @@ from sqlalchemy.orm import Session
 from benchmarks.floor import Floor
 from benchmarks.queries import MIX, Query
 from biomatdb import migrations
+from biomatdb.bundles.stream import Material, file_parts
 from biomatdb.db import make_engine
 from biomatdb.materials import service
 from biomatdb.search import counts
 from biomatdb.search.params import DEFAULT_LIMIT, parse_search
-from biomatdb.synth import generate
+from biomatdb.synth import write_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / ".data"
@@ -82,7 +83,9 @@ def bundle_file(size: int) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"synth-{size}-seed{SEED}.json"
     if not path.exists():
-        path.write_text(json.dumps(generate(size, SEED), separators=(",", ":")))
+        partial = path.with_suffix(".partial")
+        write_bundle(partial, size, SEED)  # a material at a time: 1M is 2.4 GB
+        partial.rename(path)
     return path
 
 
@@ -107,29 +110,64 @@ def driver_dsn(url: str) -> str:
     return url.removeprefix("sqlite:///") if url.startswith("sqlite") else url
 
 
+#: Run in the import's process: ``biomatdb import`` that writes its peak RSS (VmHWM, of
+#: this process alone: ``ru_maxrss`` of a child counts the parent's memory at the fork)
+#: to the file named by its first argument.
+_IMPORT_WITH_PEAK = """
+import atexit, sys
+from pathlib import Path
+out = Path(sys.argv.pop(1))
+def peak():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            out.write_text(line.split()[1])
+atexit.register(peak)
+from biomatdb.cli import main
+sys.argv[0] = "biomatdb"
+main()
+"""
+
+
 def run_import(url: str, path: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of ``biomatdb import FILE`` (a fresh process: read,
     check, write)."""
+    peak = DATA / "import-peak.txt"
+    peak.unlink(missing_ok=True)
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "biomatdb.cli", "import", str(path)],
+    subprocess.run(
+        [sys.executable, "-c", _IMPORT_WITH_PEAK, str(peak), "import", str(path)],
+        check=True,
         env={**os.environ, "BIOMATDB_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"biomatdb import {path} exited {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024  # kB on Linux
+    rss_mb = int(peak.read_text()) / 1024 if peak.exists() else 0.0  # kB; none off Linux
+    return seconds, rss_mb
+
+
+def database_mb(url: str) -> float:
+    """The database's size on disk after a load (SQLite: the file and its WAL)."""
+    if url.startswith("sqlite"):
+        path = Path(driver_dsn(url))
+        return (
+            sum(
+                Path(str(path) + suffix).stat().st_size
+                for suffix in ("", "-wal")
+                if Path(str(path) + suffix).exists()
+            )
+            / 1e6
+        )
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return float(row[0]) / 1e6 if row else 0.0
 
 
 def bare_executemany(dialect: str, url: str, path: Path) -> tuple[int, float]:
     """The same property-value rows inserted with one executemany (and the same indexes)."""
-    bundle = json.loads(path.read_text())
     rows = []
-    for index, material in enumerate(bundle["materials"]):
+    materials = (p.value for p in file_parts(path) if isinstance(p, Material))
+    for index, material in enumerate(materials):
         for pos, v in enumerate(material["properties"]):
             low = v.get("value", v.get("min", v.get("max")))
             high = v.get("value", v.get("max", v.get("min")))
@@ -406,6 +444,7 @@ def import_corpus(
     url = fresh_database(dialect, size)
     log(f"[{dialect} {size}] importing {path.name}")
     import_seconds, rss_mb = run_import(url, path)
+    size_mb = database_mb(url)
     values, bare_seconds = bare_executemany(dialect, url, path)
     results["imports"].append(
         {
@@ -415,6 +454,7 @@ def import_corpus(
             "seconds": import_seconds,
             "bare_seconds": bare_seconds,
             "rss_mb": rss_mb,
+            "database_mb": size_mb,
         }
     )
     log(

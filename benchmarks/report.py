@@ -181,20 +181,21 @@ def render_imports(results: dict[str, Any]) -> list[str]:
         "of the empty tables made after the rows, then the commit (and ANALYZE on "
         "PostgreSQL). Against one bare `executemany` of the same property-value rows "
         "into a table with the same indexes, through the same driver. *Peak RSS*: the "
-        "import process's (`ru_maxrss`).",
+        "import process's (`VmHWM`); *size*: the database on disk afterwards.",
         "",
         "| database | materials | property values | biomatdb import | values/s | bare "
-        "executemany | values/s | ratio | peak RSS |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "executemany | values/s | ratio | peak RSS | size |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in results["imports"]:
         ours = row["values"] / row["seconds"]
         bare = row["values"] / row["bare_seconds"]
-        rss = f"{row['rss_mb']:.0f} MB" if row.get("rss_mb") else "-"
+        rss = f"{row['rss_mb']:,.0f} MB" if row.get("rss_mb") else "-"
+        size = f"{row['database_mb']:,.0f} MB" if row.get("database_mb") else "-"
         lines.append(
             f"| {row['dialect']} | {row['size']:,} | {row['values']:,} | {row['seconds']:.1f} s "
             f"| {ours:,.0f} | {row['bare_seconds']:.1f} s | {bare:,.0f} | {bare / ours:.1f}x "
-            f"| {rss} |"
+            f"| {rss} | {size} |"
         )
     return lines
 
