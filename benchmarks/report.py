@@ -183,6 +183,10 @@ def render_imports(results: dict[str, Any]) -> list[str]:
         "into a table with the same indexes, through the same driver. *Peak RSS*: the "
         "import process's (`VmHWM`); *size*: the database on disk afterwards.",
         "",
+        f"Measured {str(results.get('started', ''))[:10]} (`python -m benchmarks "
+        "--only-imports` rewrites this section alone; the machine's speed that day shows "
+        "in the bare executemany column).",
+        "",
         "| database | materials | property values | biomatdb import | values/s | bare "
         "executemany | values/s | ratio | peak RSS | size |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
