@@ -364,10 +364,10 @@ def first_load(session: Session, tables: Sequence[Table]) -> Iterator[list[str]]
     instead of by a trigger per row likewise. It all happens in the caller's
     transaction, so a rollback restores everything with the rest, and nothing is
     committed unchecked: re-adding a key checks every row. On PostgreSQL, dropping
-    an index locks its table until the commit: readers of a table that was empty
-    wait for the load (they had nothing to read). Unique indexes stay: they are
-    rules, and the load looks rows up by them. SQLite's foreign keys stay (it cannot
-    drop one).
+    an index locks its table until the commit, so readers of those tables wait for
+    the load: callers use it for a database with no data yet (``exchange.streaming``).
+    Unique indexes stay: they are rules, and the load looks rows up by them.
+    SQLite's foreign keys stay (it cannot drop one).
     """
     connection = session.connection()
     empty = [

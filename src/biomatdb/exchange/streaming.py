@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from biomatdb.bundles.known import known_ids
@@ -48,8 +49,8 @@ from biomatdb.materials import projection, store
 from biomatdb.models import Change, Material, MaterialVersion, Organization, Reference
 from biomatdb.models.base import table_of, utcnow
 
-#: The tables a load fills: into an empty one, its indexes are built at the end
-#: (``db.first_load``).
+#: The tables a load fills: into an empty database, the indexes of each (and
+#: PostgreSQL's foreign keys) are made after the rows (``db.first_load``).
 LOADED_TABLES = [
     table_of(model) for model in (Material, MaterialVersion, Change, *projection.CHILD_TABLES)
 ]
@@ -305,8 +306,12 @@ def import_files(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        # Only into an empty database: on PostgreSQL dropping an index locks its table
+        # until the commit, and a reader of a table that happens to be empty (say
+        # material_identifiers) in a database in use would wait for the whole load.
+        empty = session.scalar(select(Material.id).limit(1)) is None
         deferred: AbstractContextManager[list[str]] = (
-            nullcontext([]) if dry_run else first_load(session, LOADED_TABLES)
+            first_load(session, LOADED_TABLES) if empty and not dry_run else nullcontext([])
         )
         with deferred:
             for path in paths:
