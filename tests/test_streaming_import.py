@@ -333,3 +333,22 @@ def test_memory_is_bounded_by_a_batch_not_by_the_file(databases: Any, tmp_path: 
         engine.dispose()
     small, large = peaks
     assert large < 1.5 * small, f"peak {small / 1e6:.1f} MB for 150, {large / 1e6:.1f} MB for 600"
+
+
+@pytest.mark.dialect_free
+def test_an_ndjson_line_longer_than_the_limit_is_named_and_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(stream, "MAX_PIECE_CHARS", 64)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 16)
+    path = tmp_path / "long.ndjson"
+    path.write_text('{"id": "a"}\n{"id": "' + "x" * 500 + '"}\n{"id": "c"}\n')
+    found = parts(path)
+    assert [p.problem.message for p in found if isinstance(p, stream.Broken)] == [
+        "line 2: longer than 64 bytes; one material a line"
+    ]
+    assert [p.value for p in found if isinstance(p, stream.Material)] == [
+        {"id": "a"},
+        None,
+        {"id": "c"},
+    ]

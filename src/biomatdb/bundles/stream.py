@@ -270,8 +270,19 @@ def ndjson_parts(stream: IO[bytes], name: str, progress: list[int] | None = None
     not JSON is a :class:`Broken` part (its material is None) and reading goes on."""
     index = 0
     done = 0
-    for number, line in enumerate(stream, start=1):
+    number = 0
+    while line := stream.readline(MAX_PIECE_CHARS + 1):
+        number += 1
         done += len(line)
+        if len(line) > MAX_PIECE_CHARS and not line.endswith(b"\n"):
+            while (rest := stream.readline(CHUNK_BYTES)) and not rest.endswith(b"\n"):
+                done += len(rest)  # the rest of the line is skipped, a chunk at a time
+            done += len(rest)
+            message = f"line {number}: longer than {MAX_PIECE_CHARS:,} bytes; one material a line"
+            yield Broken(FieldProblem(f"materials[{index}]", message))
+            yield Material(index, None)
+            index += 1
+            continue
         if not line.strip():
             continue
         try:

@@ -124,6 +124,7 @@ class _Import:
             (self.report, self.earlier_references, self.earlier_organizations, self.planned_shared)
         )
         planned_materials = dict(self.planned_materials)
+        hidden_errors = self.hidden_errors
         self._progress(0, path)
         savepoint = self.session.begin_nested() if not self.dry_run else None
         try:
@@ -143,6 +144,7 @@ class _Import:
             )
             self.report.__dict__.update(report.__dict__)
             self.planned_materials = planned_materials
+            self.hidden_errors = hidden_errors
             self.read(path, prefix, shared)
         if savepoint is not None and savepoint.is_active:
             savepoint.commit()
