@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import json
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +253,7 @@ def index_names(session: Session) -> set[str]:
 
 
 def test_a_first_load_builds_the_indexes_after_the_rows(
-    empty_database: Session, tmp_path: Path
+    empty_database: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = index_names(empty_database)
     assert {
@@ -261,20 +263,17 @@ def test_a_first_load_builds_the_indexes_after_the_rows(
     built: list[list[str]] = []
     original = streaming.first_load
 
-    def spy(session: Session, tables: Any) -> Any:
-        context = original(session, tables)
-        names = context.__enter__()
-        built.append(names)
-        # The import runs without them ...
-        assert not (set(names) & index_names(session))
-        return _Exit(context, names)
+    @contextmanager
+    def spy(session: Session, tables: Any) -> Iterator[list[str]]:
+        with original(session, tables) as names:
+            built.append(names)
+            # The import runs without them ...
+            assert not (set(names) & index_names(session))
+            yield names
 
+    monkeypatch.setattr(streaming, "first_load", spy)
     good = write(tmp_path / "good.json", load_json(SEARCH_BUNDLE))
-    streaming.first_load = spy  # type: ignore[assignment]
-    try:
-        assert report_of(empty_database, [good])["ok"]
-    finally:
-        streaming.first_load = original
+    assert report_of(empty_database, [good])["ok"]
     assert "ix_property_values_material_id" in built[0]
     if empty_database.get_bind().dialect.name == "postgresql":
         assert "fk_property_values_material_id_materials" in before
@@ -287,26 +286,9 @@ def test_a_first_load_builds_the_indexes_after_the_rows(
     assert report_of(empty_database, [good])["ok"]
     empty_database.commit()
     built.clear()
-    streaming.first_load = spy  # type: ignore[assignment]
-    try:
-        assert report_of(empty_database, [good])["ok"]
-    finally:
-        streaming.first_load = original
+    assert report_of(empty_database, [good])["ok"]
     assert built == []
     empty_database.rollback()
-
-
-class _Exit:
-    """A context manager already entered (the test's spy)."""
-
-    def __init__(self, context: Any, names: list[str]) -> None:
-        self.context, self.names = context, names
-
-    def __enter__(self) -> list[str]:
-        return self.names
-
-    def __exit__(self, *exc: Any) -> Any:
-        return self.context.__exit__(*exc)
 
 
 def test_memory_is_bounded_by_a_batch_not_by_the_file(databases: Any, tmp_path: Path) -> None:

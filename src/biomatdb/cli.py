@@ -533,7 +533,7 @@ def _import(
 ) -> Any:
     """Validate and write (unless ``dry_run`` or any error), committing on success;
     the bar counts the materials of the documents written."""
-    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
+    from biomatdb.db import get_sessionmaker
     from biomatdb.exchange.importer import import_documents
 
     counts = [_material_count(document) for _, document in documents]
@@ -559,17 +559,28 @@ def _import(
             progress=writing,
             fresh_write_transaction=True,
         )
-        if report.ok and not dry_run:
-            bar.update(description="committing", completed=sum(counts))
-            session.commit()
-            if report.property_values_written >= statistics_after:
-                bar.update(description="refreshing planner statistics")
-                refresh_statistics(get_engine())
-        else:
-            session.rollback()
+        bar.update(completed=sum(counts))
+        _finish(session, report, dry_run=dry_run, bar=bar, statistics_after=statistics_after)
     finally:
         session.close()
     return report
+
+
+def _finish(
+    session: Any, report: Any, *, dry_run: bool, bar: Progress, statistics_after: int
+) -> None:
+    """Commit an import that wrote without a problem (then refresh the planner's
+    statistics after a large one); roll back anything else."""
+    from biomatdb.db import get_engine, refresh_statistics
+
+    if not report.ok or dry_run:
+        session.rollback()
+        return
+    bar.update(description="committing")
+    session.commit()
+    if report.property_values_written >= statistics_after:
+        bar.update(description="refreshing planner statistics")
+        refresh_statistics(get_engine())
 
 
 def _material_count(document: Any) -> int:
@@ -594,7 +605,7 @@ def _import_files(files: Sequence[Path], *, dry_run: bool, as_json: bool, bar: P
     """Read, check and write (unless ``dry_run`` or any error) bundle files a batch at a
     time (``exchange.streaming``: memory holds one batch whatever the files' size),
     committing on success. The bar follows the bytes read."""
-    from biomatdb.db import get_engine, get_sessionmaker, refresh_statistics
+    from biomatdb.db import get_sessionmaker
     from biomatdb.exchange.streaming import import_files
 
     # Not on a terminal (a log, a pipe): "writing FILE" once a file's first batch is
@@ -620,14 +631,7 @@ def _import_files(files: Sequence[Path], *, dry_run: bool, as_json: bool, bar: P
             errors = [{"path": e.path, "message": _decode_message(e.message)} for e in exc.errors]
             _stop_if_unreadable(errors, [_FIX_THE_FILE], as_json=as_json)
             raise
-        if report.ok and not dry_run:
-            bar.update(description="committing")
-            session.commit()
-            if report.property_values_written >= LARGE_IMPORT:
-                bar.update(description="refreshing planner statistics")
-                refresh_statistics(get_engine())
-        else:
-            session.rollback()
+        _finish(session, report, dry_run=dry_run, bar=bar, statistics_after=LARGE_IMPORT)
     finally:
         session.close()
     return report

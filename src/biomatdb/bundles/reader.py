@@ -41,30 +41,41 @@ def decode(data: str | bytes, *, name: str = "bundle") -> Any:
             ],
         ) from exc
     except ValueError as exc:
-        raise InvalidBundle(
-            f"{name} is not a valid bundle", errors=[FieldProblem("", str(exc))]
-        ) from exc
+        raise not_a_bundle(name, str(exc)) from exc
     except RecursionError as exc:
-        raise InvalidBundle(
-            f"{name} is nested too deeply",
-            errors=[
-                FieldProblem(
-                    "", "JSON nested too deeply to be a bundle (a bundle needs at most 6 levels)"
-                )
-            ],
-        ) from exc
+        raise nested_too_deeply(name) from exc
     # PostgreSQL text cannot hold NUL: name every place that has one. The scan
     # of the whole document only runs when the text contains a NUL at all.
     if "\\u0000" in text or "\x00" in text:
-        paths = _nul_paths(document)
-        if paths:
-            raise InvalidBundle(
-                f"{name} contains NUL characters",
-                errors=[
-                    FieldProblem(p, "contains a NUL character (\\u0000); remove it") for p in paths
-                ],
-            )
+        problems = nul_problems(document)
+        if problems:
+            raise InvalidBundle(f"{name} contains NUL characters", errors=problems)
     return document
+
+
+def not_a_bundle(name: str, message: str) -> InvalidBundle:
+    """The error of a document that is JSON but cannot be a bundle."""
+    return InvalidBundle(f"{name} is not a valid bundle", errors=[FieldProblem("", message)])
+
+
+def nested_too_deeply(name: str) -> InvalidBundle:
+    """The error of a document nested deeper than the decoder goes (RecursionError)."""
+    return InvalidBundle(
+        f"{name} is nested too deeply",
+        errors=[
+            FieldProblem(
+                "", "JSON nested too deeply to be a bundle (a bundle needs at most 6 levels)"
+            )
+        ],
+    )
+
+
+def nul_problems(value: Any, path: str = "") -> list[FieldProblem]:
+    """A problem for every string of a decoded document that holds a NUL character."""
+    return [
+        FieldProblem(p, "contains a NUL character (\\u0000); remove it")
+        for p in _nul_paths(value, path)
+    ]
 
 
 def _nul_paths(value: Any, path: str = "") -> list[str]:

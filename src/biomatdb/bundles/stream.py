@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from biomatdb.bundles.reader import NDJSON_SUFFIXES, _no_duplicate_keys, _nul_paths, decode
+from biomatdb.bundles.reader import (
+    NDJSON_SUFFIXES,
+    _no_duplicate_keys,
+    decode,
+    nested_too_deeply,
+    not_a_bundle,
+    nul_problems,
+)
+from biomatdb.bundles.validation import NOT_AN_OBJECT
 from biomatdb.errors import FieldProblem, InvalidBundle
 
 #: Bytes read from the file at a time.
@@ -136,20 +144,9 @@ class _Text:
                     continue
                 raise self.invalid(exc.msg, exc.pos) from exc
             except ValueError as exc:  # a duplicate key (reader._no_duplicate_keys)
-                raise InvalidBundle(
-                    f"{self.name} is not a valid bundle", errors=[FieldProblem("", str(exc))]
-                ) from exc
+                raise not_a_bundle(self.name, str(exc)) from exc
             except RecursionError as exc:
-                raise InvalidBundle(
-                    f"{self.name} is nested too deeply",
-                    errors=[
-                        FieldProblem(
-                            "",
-                            "JSON nested too deeply to be a bundle "
-                            "(a bundle needs at most 6 levels)",
-                        )
-                    ],
-                ) from exc
+                raise nested_too_deeply(self.name) from exc
             # A number that ends the window may go on in the next chunk.
             if end == len(self.text) and self._can_grow():
                 continue
@@ -180,12 +177,8 @@ class _Text:
 
 
 def _nul_problems(piece: str, value: Any, path: str) -> list[FieldProblem]:
-    if "\\u0000" not in piece and "\x00" not in piece:
-        return []
-    return [
-        FieldProblem(p, "contains a NUL character (\\u0000); remove it")
-        for p in _nul_paths(value, path)
-    ]
+    # The walk of the value only when its text holds a NUL at all.
+    return nul_problems(value, path) if "\\u0000" in piece or "\x00" in piece else []
 
 
 def json_parts(stream: IO[bytes], name: str, progress: list[int] | None = None) -> Iterator[Part]:
@@ -199,16 +192,7 @@ def json_parts(stream: IO[bytes], name: str, progress: list[int] | None = None) 
     if first != "{":
         if not first:
             raise text.invalid("Expecting value", text.pos)
-        raise InvalidBundle(
-            f"{name} is not a valid bundle",
-            errors=[
-                FieldProblem(
-                    "",
-                    "a bundle must be a JSON object with 'references', 'organizations' "
-                    "and 'materials'",
-                )
-            ],
-        )
+        raise not_a_bundle(name, NOT_AN_OBJECT)
     text.pos += 1
     yield from _members(text, progress)
     if text.skip_space():
@@ -228,10 +212,7 @@ def _members(text: _Text, progress: list[int] | None) -> Iterator[Part]:
             raise text.invalid("Expecting property name enclosed in double quotes", text.pos)
         key, _ = text.value()
         if key in seen:
-            raise InvalidBundle(
-                f"{text.name} is not a valid bundle",
-                errors=[FieldProblem("", f"duplicate key {key!r} in one JSON object")],
-            )
+            raise not_a_bundle(text.name, f"duplicate key {key!r} in one JSON object")
         seen.add(key)
         text.expect(":", "':' delimiter")
         if key == "materials" and text.skip_space() == "[":

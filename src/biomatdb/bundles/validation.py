@@ -29,6 +29,7 @@ from biomatdb.vocab import MaterialStatus
 
 Entry = TypeVar("Entry", bound=BaseModel)
 TOP_LEVEL_KEYS = ("references", "organizations", "materials")
+NOT_AN_OBJECT = "a bundle must be a JSON object with 'references', 'organizations' and 'materials'"
 
 
 @dataclass
@@ -57,12 +58,7 @@ def parse(raw: Any, *, known: KnownIds) -> ParsedBundle:
     """Validate a decoded JSON document as a bundle."""
     result = ParsedBundle()
     if not isinstance(raw, dict):
-        result.problems.append(
-            FieldProblem(
-                "",
-                "a bundle must be a JSON object with 'references', 'organizations' and 'materials'",
-            )
-        )
+        result.problems.append(FieldProblem("", NOT_AN_OBJECT))
         return result
     for key in raw:
         if key not in TOP_LEVEL_KEYS:

@@ -248,8 +248,9 @@ def sole_terms(session: Session, query_words: list[str]) -> frozenset[str]:
     """
     sole: set[str] = set()
     connection = session.connection()
-    for word in query_words:
-        if not word.isascii() or not _prefix(word, last=True):
+    for position, word in enumerate(query_words, start=1):
+        # Only the words expand() would ask as prefixes.
+        if not word.isascii() or not _prefix(word, last=position == len(query_words)):
             continue
         # Terms are letters and digits only, so every longer term starting with the
         # word sorts at or after word + "0", and before the next prefix.
