@@ -199,19 +199,19 @@ def upsert_shared(
             if outcome == "updated":
                 row.updated_at = now
         changes.append(
-            {
-                "now": now,
-                "kind": kind,
-                "action": outcome,
-                "slug": entry.id,
-                "material_id": None,
-                "version": None,
-                "status": None,
-                "public_version": None,
-                "actor": actor,
-                "note": None,
-                "entry": entry.model_dump(mode="json", exclude_none=True),
-            }
+            store.change_row(
+                now,
+                action=outcome,
+                slug=entry.id,
+                material_id=None,
+                version=None,
+                status=None,
+                public_version=None,
+                actor=actor,
+                note=None,
+                kind=kind,
+                entry=entry.model_dump(mode="json", exclude_none=True),
+            )
         )
     if new_rows:
         session.execute(insert(model), new_rows)

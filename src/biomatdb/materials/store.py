@@ -172,7 +172,7 @@ def _create(session: Session, batch: _Batch, created: list[tuple[MaterialIn, str
         )
         public_version = 1 if status == PUBLISHED else None
         batch.changes.append(
-            _change_row(
+            change_row(
                 now, "created", entry.id, mid, 1, status, public_version, batch.actor, batch.note
             )
         )
@@ -208,7 +208,7 @@ def _update(session: Session, batch: _Batch, updated: list[tuple[MaterialIn, str
             batch.changed.append(projection.Target(state.id, entry, version, status))
         session.execute(update(Material).where(Material.id == state.id).values(**values))
         batch.changes.append(
-            _change_row(
+            change_row(
                 batch.now,
                 "updated",
                 entry.id,
@@ -254,7 +254,7 @@ def _version_row(
     }
 
 
-def _change_row(
+def change_row(
     now: datetime,
     action: str,
     slug: str,
@@ -285,17 +285,12 @@ def _change_row(
 
 def record_change(session: Session, **fields: Any) -> None:
     """Append one change (references and organizations use this)."""
-    record_changes(session, [fields])
+    now = fields.pop("now", None) or utcnow()
+    record_changes(session, [change_row(now, **fields)])
 
 
-def record_changes(session: Session, changes: Sequence[dict[str, Any]]) -> None:
-    """Append changes, in order, with one statement (each: :func:`_change_row`'s
-    arguments as keywords, ``now`` optional)."""
-    rows = []
-    for fields in changes:
-        fields = dict(fields)
-        now = fields.pop("now", None) or utcnow()
-        rows.append(_change_row(now, **fields))
+def record_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append changes (rows of :func:`change_row`), in order, with one statement."""
     bulk_insert(session, table_of(Change), rows)
 
 
