@@ -90,7 +90,7 @@ def sort_problems(problems: list[FieldProblem]) -> None:
 
 class MaterialChecker:
     """The rules of ``materials`` entries, for the whole list or a batch at a time (a
-    streamed import: ``biomatdb.exchange.importer.import_files``): each entry's shape,
+    streamed import: ``biomatdb.exchange.streaming.import_files``): each entry's shape,
     no id twice in the list (across batches), and every reference and organization
     it names declared by the bundle or known (``known``: the database, earlier files)."""
 
@@ -124,11 +124,13 @@ class MaterialChecker:
                             f"duplicate id {slug!r}: also used by materials[{first}]",
                         )
                     )
+        # The ids this batch names that exist: sets the size of the batch's names, not
+        # of the bundle's declarations (a million-material bundle declares 100,000).
         wanted_refs, wanted_orgs = named_records(m for _, m in entries)
-        refs = self.declared_references | self.known.references(
+        refs = (wanted_refs & self.declared_references) | self.known.references(
             wanted_refs - self.declared_references
         )
-        orgs = self.declared_organizations | self.known.organizations(
+        orgs = (wanted_orgs & self.declared_organizations) | self.known.organizations(
             wanted_orgs - self.declared_organizations
         )
         for index, material in entries:
