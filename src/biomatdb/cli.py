@@ -603,7 +603,7 @@ def _run_import(files: Sequence[Path], *, dry_run: bool, as_json: bool) -> None:
 
 def _import_files(files: Sequence[Path], *, dry_run: bool, as_json: bool, bar: Progress) -> Any:
     """Read, check and write (unless ``dry_run`` or any error) bundle files a batch at a
-    time (``exchange.streaming``: memory holds one batch whatever the files' size),
+    time (``exchange.streaming``: entries are held a batch at a time, never a whole file),
     committing on success. The bar follows the bytes read."""
     from biomatdb.db import get_sessionmaker
     from biomatdb.exchange.streaming import import_files
