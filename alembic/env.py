@@ -6,10 +6,10 @@ from typing import Any
 
 from alembic import context
 from alembic.operations import ops
-from sqlalchemy import Connection
+from sqlalchemy import Connection, make_url
 
 from biomatdb.db import make_engine
-from biomatdb.migrations import include_name
+from biomatdb.migrations import include_name, include_object_on
 from biomatdb.models import Base
 from biomatdb.settings import get_settings
 
@@ -28,6 +28,9 @@ def _url() -> str:
 
 
 def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
+    dialect = (
+        connection.dialect.name if connection is not None else make_url(_url()).get_backend_name()
+    )
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -35,6 +38,7 @@ def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
         compare_server_default=False,
         render_as_batch=True,  # SQLite alters tables by copying them
         include_name=include_name,
+        include_object=include_object_on(dialect),
         process_revision_directives=_skip_empty,
         **kwargs,
     )

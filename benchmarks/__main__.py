@@ -341,7 +341,10 @@ class Server:
             self.process.kill()
 
 
-def api_server(url: str, workers: int = 1) -> Server:
+def api_server(url: str, workers: int = 1, *, result_cache: bool = False) -> Server:
+    """``biomatdb serve`` on ``url``. Without ``result_cache`` the server keeps no search
+    answer (``BIOMATDB_RESULT_CACHE_MB=0``), so that repeating a request times the
+    search, not a lookup of its bytes; the load test keeps the cache, as deployed."""
     port = free_port()
     return Server(
         [
@@ -355,7 +358,11 @@ def api_server(url: str, workers: int = 1) -> Server:
             str(workers),
         ],
         port,
-        {**os.environ, "BIOMATDB_DATABASE_URL": url},
+        {
+            **os.environ,
+            "BIOMATDB_DATABASE_URL": url,
+            **({} if result_cache else {"BIOMATDB_RESULT_CACHE_MB": "0"}),
+        },
         "/health",
     )
 
@@ -613,7 +620,7 @@ def load_test(
         else PG_ADMIN.rsplit("/", 1)[0] + f"/biomatdb_bench_{size}"
     )
     workers = os.cpu_count() or 2
-    server = api_server(url, workers=workers)
+    server = api_server(url, workers=workers, result_cache=True)
     paths = [
         f"/api/v1/materials?{q.api}" if not q.detail else f"/api/v1/materials/{detail_slug(size)}"
         for q in MIX

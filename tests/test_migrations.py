@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select
 
 from biomatdb import catalogue, migrations
 from biomatdb.db import make_engine
-from biomatdb.migrations import include_name
+from biomatdb.migrations import include_name, include_object_on
 from biomatdb.models import Base, Property
 from tests.conftest import DatabaseFactory
 
@@ -24,6 +24,7 @@ def test_upgrade_check_downgrade(databases: DatabaseFactory) -> None:
                 opts={
                     "compare_type": True,
                     "include_name": include_name,
+                    "include_object": include_object_on(connection.dialect.name),
                     "target_metadata": Base.metadata,
                 },
             )

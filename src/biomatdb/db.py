@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Engine, Table, create_engine, event, literal, select
+from sqlalchemy import JSON, Engine, Index, Table, create_engine, event, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -351,6 +351,14 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         connection.exec_driver_sql(statement, tuples[start : start + 10_000])
 
 
+def made_on(index: Index, dialect: str) -> bool:
+    """Whether the database of ``dialect`` has ``index``: an index the models declare
+    for one database only (``Index(...).ddl_if(dialect="postgresql")``) exists only
+    there (its migration makes it only there)."""
+    only = index._ddl_if.dialect if index._ddl_if is not None else None
+    return only is None or only == dialect or (not isinstance(only, str) and dialect in only)
+
+
 @contextmanager
 def first_load(session: Session, tables: Sequence[Table]) -> Iterator[list[str]]:
     """Load into empty tables as a restore does: the non-unique indexes of those
@@ -375,15 +383,16 @@ def first_load(session: Session, tables: Sequence[Table]) -> Iterator[list[str]]
         for table in tables
         if connection.execute(select(literal(1)).select_from(table).limit(1)).first() is None
     ]
+    dialect = connection.dialect.name
     indexes = [
         index
         for table in empty
         for index in sorted(table.indexes, key=lambda i: str(i.name))
-        if not index.unique
+        if not index.unique and made_on(index, dialect)
     ]
     keys = (
         [key for table in empty for key in table.foreign_key_constraints]
-        if connection.dialect.name == "postgresql"
+        if dialect == "postgresql"
         else []
     )
     for key in keys:

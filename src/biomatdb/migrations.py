@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -9,12 +10,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Index
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from biomatdb import __version__, resources
-from biomatdb.db import sqlite_file
+from biomatdb.db import made_on, sqlite_file
 from biomatdb.errors import DatabaseNotReady
 from biomatdb.search.fulltext import FTS_TABLE
 from biomatdb.settings import default_database_url, get_settings, normalize_database_url
@@ -35,6 +36,18 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table" and name == RATE_LIMIT_TABLE:
         return False
     return not (type_ == "index" and name is not None and name.startswith(f"ix_{FTS_TABLE}"))
+
+
+def include_object_on(dialect: str) -> Callable[..., bool]:
+    """An autogenerate ``include_object`` hook for ``dialect``: an index the models
+    declare for one database only (``Index.ddl_if``) is compared only on that one."""
+
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        return reflected or not isinstance(obj, Index) or made_on(obj, dialect)
+
+    return include_object
 
 
 def alembic_config(url: str | None = None) -> Config:

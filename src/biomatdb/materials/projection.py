@@ -127,7 +127,7 @@ def material_fields(entry: MaterialIn) -> dict[str, Any]:
     return {
         "slug": entry.id,
         "name": entry.name,
-        "sort_name": fulltext.normalize(entry.name) or entry.name.casefold(),
+        "sort_name": sort_name(entry),
         "material_class": entry.material_class.value,
         "subclass": entry.subclass,
         "description": entry.description,
@@ -137,6 +137,12 @@ def material_fields(entry: MaterialIn) -> dict[str, Any]:
         # export batch) reads them with the material row (see biomatdb.packed).
         "summary": packed.pack(summarize(entry)),
     }
+
+
+def sort_name(entry: MaterialIn) -> str:
+    """The form of the name that orders materials (``materials.sort_name``, copied to
+    each of its property values)."""
+    return fulltext.normalize(entry.name) or entry.name.casefold()
 
 
 def _document(entry: MaterialIn, org_names: dict[str, str]) -> str:
@@ -224,12 +230,14 @@ def _listing_rows(mid: int, entry: MaterialIn, rows: Rows) -> None:
 
 def _value_rows(mid: int, entry: MaterialIn, ref_ids: dict[str, int], rows: Rows) -> None:
     """Property values with their canonical intervals, and one summary per property."""
+    name = sort_name(entry)
     for pos, (value, (low, high)) in enumerate(
         zip(entry.properties, canonical_intervals(entry), strict=True)
     ):
         rows[PropertyValue].append(
             {
                 "material_id": mid,
+                "material_sort_name": name,
                 "property_key": value.property,
                 "position": pos,
                 "value": value.value,

@@ -205,11 +205,30 @@ class PropertyValue(Base):
             "canonical_max",
             "material_id",
         ),
+        # A property range in name order (the default sort), PostgreSQL only: walked in
+        # name order, the range tested on the index itself, it yields the first page
+        # after a few dozen entries, where the materials' name index probes thousands
+        # of materials for a value in range (search.sorts.NameSort). SQLite's planner
+        # would sort the whole match in a temporary b-tree instead; it keeps its plan.
+        Index(
+            "ix_property_values_property_key_material_sort_name_material_id",
+            "property_key",
+            "material_sort_name",
+            "material_id",
+            "canonical_min",
+            "canonical_max",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     material_id: Mapped[int] = mapped_column(
         ForeignKey("materials.id", ondelete=CASCADE), index=True
+    )
+    #: The material's ``sort_name``, copied (rows are rewritten with the material's
+    #: projection, so they never differ): the name order of a property range.
+    material_sort_name: Mapped[str] = mapped_column(
+        String(300).with_variant(String(300, collation="C"), "postgresql"),
+        server_default="",
     )
     property_key: Mapped[str] = mapped_column(ForeignKey("properties.key"))
     position: Mapped[int] = mapped_column(Integer)

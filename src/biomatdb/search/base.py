@@ -14,8 +14,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.sql.elements import BinaryExpression
+
 T = TypeVar("T")
 _C = TypeVar("_C", bound=type)
+_B = TypeVar("_B", bound=BinaryExpression[bool])
+
+
+def tagged(plain: BinaryExpression[bool], kind: type[_B]) -> _B:
+    """``plain`` (say ``materials.id IN (...)``) as the same SQL in a subclass that
+    carries what the condition was made of, so that a sort can find it among a
+    search's conditions and use it (``fulltext.Matching``, ``filters.ValuesInRange``)."""
+    return kind(
+        plain.left,
+        plain.right,
+        plain.operator,
+        type_=plain.type,
+        negate=plain.negate,
+        modifiers=plain.modifiers,
+    )
 
 
 @dataclass(frozen=True, slots=True)

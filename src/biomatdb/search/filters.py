@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Generic, NamedTuple, TypeVar
 from pydantic import StringConstraints
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BinaryExpression
 
 from biomatdb import vocab
 from biomatdb.errors import FieldProblem
@@ -38,7 +39,7 @@ from biomatdb.models import (
     SupplierOffering,
 )
 from biomatdb.search import fulltext
-from biomatdb.search.base import Parameter, Registry
+from biomatdb.search.base import Parameter, Registry, tagged
 from biomatdb.search.ranges import PropertyRange, parse_property_range
 from biomatdb.vocab import (
     Application,
@@ -253,6 +254,20 @@ def of_specimens(terms: Iterable[str]) -> ColumnElement[bool]:
     return func.lower(PropertyValue.specimen).in_(list(terms))
 
 
+class ValuesInRange(BinaryExpression[bool]):
+    """``materials.id IN (materials with a value in the range)``, which also carries the
+    conditions on ``property_values``, so that the name order can walk the values
+    instead (:class:`biomatdb.search.sorts.NameSort`; :func:`ranges_in`)."""
+
+    inherit_cache = True
+    value_conditions: tuple[ColumnElement[bool], ...]
+
+
+def ranges_in(where: Iterable[ColumnElement[bool]]) -> list[ValuesInRange]:
+    """The property-range conditions among a search's conditions, in order."""
+    return [c for c in where if isinstance(c, ValuesInRange)]
+
+
 @FILTERS.register
 class PropertyRangeFilter(Filter[list[PropertyRange]]):
     """``prop``, repeatable (AND): a value of KEY overlaps the range (a value of one of
@@ -303,7 +318,11 @@ class PropertyRangeFilter(Filter[list[PropertyRange]]):
                 parts.append(PropertyValue.canonical_max >= prop.low)
             if prop.specimens:
                 parts.append(of_specimens(prop.specimens))
-            yield Material.id.in_(select(PropertyValue.material_id).where(*parts))
+            found = tagged(
+                Material.id.in_(select(PropertyValue.material_id).where(*parts)), ValuesInRange
+            )
+            found.value_conditions = tuple(parts)
+            yield found
 
     def fingerprint(self, value: list[PropertyRange] | None) -> dict[str, Any]:
         # A range without specimens keeps the entry of earlier releases (3 items).

@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import BinaryExpression
 
 from biomatdb.db import SQLITE_FTS_TERMS
 from biomatdb.search import synonyms
+from biomatdb.search.base import tagged
 
 FTS_TABLE = "material_fts"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -151,15 +152,7 @@ class Matching(BinaryExpression[bool]):
 def _matching(ids: Any, query: TextQuery) -> Matching:
     from biomatdb.models import Material
 
-    plain = Material.id.in_(ids)
-    found = Matching(
-        plain.left,
-        plain.right,
-        plain.operator,
-        type_=plain.type,
-        negate=plain.negate,
-        modifiers=plain.modifiers,
-    )
+    found = tagged(Material.id.in_(ids), Matching)
     found.text_query = query
     return found
 

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from biomatdb import catalogue
 from biomatdb.errors import FieldProblem
 from biomatdb.kit.cursor import bad_cursor
-from biomatdb.models import Material, PropertySummary
+from biomatdb.models import Material, PropertySummary, PropertyValue
 from biomatdb.search import fulltext
 from biomatdb.search.base import Registry
+from biomatdb.search.filters import ranges_in
 
 #: The columns of a search result row (Core rows: no ORM objects on the hot path).
 ROW_COLUMNS = (
@@ -163,6 +164,42 @@ class NameSort(ColumnSort):
 
     def column(self) -> Any:
         return Material.sort_name
+
+    def page(
+        self,
+        session: Session,
+        sort: Sort,
+        where: list[ColumnElement[bool]],
+        after: list[Any] | None,
+        limit: int,
+    ) -> tuple[list[Any], list[Any]]:
+        """With a property range on PostgreSQL: the range's values walked in name order.
+
+        PostgreSQL cannot estimate an interval overlap (``min <= hi AND max >= lo``;
+        it assumes the two are independent), so it walks the materials' name index
+        and probes each for a value in range: 6,396 materials for the first page of
+        Young's modulus 10-30 GPa at 100,000 (61 ms). Values carry their material's
+        sort name and an index (key, name, material, min, max) serves the range in
+        name order, tested on the index itself: 34 entries, 1.3 ms. Grouped by
+        material, so one with several values in range is one row. SQLite plans this
+        form with temporary b-trees (slower than its own plan): it keeps the other.
+        """
+        ranges = ranges_in(where)
+        if not ranges or session.get_bind().dialect.name != "postgresql":
+            return super().page(session, sort, where, after, limit)
+        driver = ranges[0]
+        name = PropertyValue.material_sort_name
+        stmt = (
+            select(*ROW_COLUMNS, name)
+            .join(PropertyValue, PropertyValue.material_id == Material.id)
+            .where(*driver.value_conditions, *(c for c in where if c is not driver))
+            .group_by(name, Material.slug, Material.id)
+            .order_by(name.desc() if sort.descending else name.asc(), Material.slug)
+        )
+        if after is not None:
+            stmt = stmt.where(after_keyset(name, after[0], after[1], sort.descending))
+        found = session.execute(stmt.limit(limit)).all()
+        return [r[:-1] for r in found], [r[-1] for r in found]
 
 
 @SORTS.register
