@@ -144,7 +144,13 @@ def render_choosing(results: dict[str, Any]) -> list[str]:
         "and size). Milliseconds p50 / p95; the export streams every material as CSV "
         "(rows counted by the client as they arrive) and reports rows per second and the server's "
         "peak RSS (`VmHWM`) afterwards. Timed by `benchmarks/choosing.py`; the web pages "
-        "(whole HTML answers, their size uncompressed) by `benchmarks/pages.py`.",
+        "(whole HTML answers, their size uncompressed) by `benchmarks/pages.py`. The "
+        "server keeps no search answers (`BIOMATDB_RESULT_CACHE_MB=0`), so a repeated "
+        "page runs its search again, with totals and facet counts cached per data "
+        "version as deployed; the *first view* row asks a new range on every request, "
+        "so every count is made afresh. Measured "
+        f"{str(results.get('started', ''))[:10]} (`--only-choosing --reuse` rewrites this section "
+        "alone).",
         "",
         "| database | materials | what | figures | target | met |",
         "| --- | ---: | --- | ---: | --- | --- |",
