@@ -5,6 +5,7 @@ the same errors at the same paths, all or nothing, memory bounded by a batch."""
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import tracemalloc
 from collections.abc import Iterator
@@ -315,6 +316,34 @@ def test_memory_is_bounded_by_a_batch_not_by_the_file(databases: Any, tmp_path: 
         engine.dispose()
     small, large = peaks
     assert large < 1.5 * small, f"peak {small / 1e6:.1f} MB for 150, {large / 1e6:.1f} MB for 600"
+
+
+def test_a_batch_written_leaves_no_garbage_behind(databases: Any, tmp_path: Path) -> None:
+    """The cyclic collector is off while importing, and writing a batch makes reference
+    cycles (SQLAlchemy's IN parameters hold each batch's ids through their clones):
+    left alone they grew a 100k import by 0.9 MB a batch. Each batch's are collected
+    after it, so a full collection after any batch finds nothing more to free."""
+    from biomatdb import migrations
+    from biomatdb.db import make_engine
+
+    path = tmp_path / "synth-300.json"
+    path.write_text(json.dumps(generate(300, 7)), encoding="utf-8")
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    left: list[int] = []
+    with Session(engine) as session:
+        report = streaming.import_files(
+            session, [path], batch_materials=50, progress=lambda *_: left.append(gc.collect())
+        )
+        assert report.ok, report.errors[:3]
+        assert report.materials.created == 300
+        session.rollback()
+    engine.dispose()
+    # The first call comes before any batch (what opening the file left); then one
+    # after each of the 6 batches, and one at the end of the file.
+    assert len(left) == 8
+    assert left[1:] == [0] * 7
 
 
 @pytest.mark.dialect_free
