@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast lint setup setup-dev schema bench clean screenshots
+.PHONY: serve test test-fast lint setup setup-dev schema bench bench-million clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ lint: setup-dev
 ## bench: the benchmark harness (10k and 100k materials, SQLite and PostgreSQL) -> docs/benchmarks.md
 bench: setup-dev
 	$(BIN)/python -m benchmarks
+
+## bench-million: the 1,000,000-material run on PostgreSQL (about an hour; needs 20 GB of disk,
+## and wrk, Debian's package, for its load test) -> its own section of docs/benchmarks.md
+bench-million: setup-dev
+	$(BIN)/python -m benchmarks --million --iterations 10 --json benchmarks/.data/million.json
 
 ## schema: regenerate schemas/bundle.schema.json from the models
 schema: setup

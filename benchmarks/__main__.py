@@ -28,6 +28,7 @@ import httpx
 import psycopg
 from sqlalchemy.orm import Session
 
+from benchmarks import million
 from benchmarks.floor import Floor
 from benchmarks.queries import MIX, Query
 from biomatdb import migrations
@@ -290,11 +291,12 @@ def service_runner(
                     facets=params.get("facets", [None])[0],
                 )
                 after = None
+                total = 0
                 for _ in range(query.pages):
-                    _, _, after, _ = service.search(session, parsed, after=after)
+                    _, total, after, _ = service.search(session, parsed, after=after)
                     if after is None:
                         break
-                return None
+                return total
 
         return run
 
@@ -644,6 +646,7 @@ def load_test(
             for _ in range(10 * workers):
                 for path in paths:
                     warm.get(path).raise_for_status()
+        before = million.scrape(server.port)
         out = subprocess.run(
             [
                 "wrk",
@@ -660,6 +663,7 @@ def load_test(
             text=True,
             check=True,
         ).stdout
+        seen = million.observed(before, million.scrape(server.port), seconds)
         rps = float(
             next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
         )
@@ -682,9 +686,13 @@ def load_test(
                 "errors": errors,
                 "seconds": seconds,
                 "rss": server.rss_peak_mb(),
+                "observed": seen,
             }
         )
-        log(f"[{dialect} {size}] load: {rps:.0f} req/s, p99 {p99:.1f} ms, errors {errors}")
+        log(
+            f"[{dialect} {size}] load: {rps:.0f} req/s, p99 {p99:.1f} ms, errors {errors}; "
+            f"/metrics: {seen}"
+        )
     finally:
         server.close()
 
@@ -712,6 +720,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only-choosing",
         action="store_true",
         help="build the corpora, then time only rank, compare, export and chart",
+    )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="the 1,000,000-material run on PostgreSQL (import, every search warm and "
+        "cold, load observed through /metrics, database size); only its section of the "
+        "page is rewritten; with --reuse and --json, an earlier run's database is used "
+        "again",
     )
     parser.add_argument(
         "--only-imports",
@@ -751,6 +767,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, flush=True)
 
+    if args.million:
+        run_million(args, results, log)
+        return 0
     if args.load_only is not None:
         # Re-run only the load tests on databases built by an earlier run.
         results = json.loads(args.load_only.read_text())
@@ -769,6 +788,48 @@ def main(argv: list[str] | None = None) -> int:
     write_page(args, results)
     log(f"wrote {args.out}")
     return 0
+
+
+def run_million(
+    args: argparse.Namespace, results: dict[str, Any], log: Callable[[str], None]
+) -> None:
+    """``--million``: the 1M-material corpus on PostgreSQL (benchmarks/million.py). With
+    ``--reuse``, a database of an earlier run that holds the corpus is used again, with
+    the import figures that run kept in ``--json``."""
+    dialect, size = "postgresql", million.SIZE
+    earlier = (
+        json.loads(args.json.read_text()) if args.reuse and args.json and args.json.exists() else {}
+    )
+    imported = [r for r in earlier.get("imports", []) if r["size"] == size]
+    url = existing_corpus(dialect, size) if args.reuse and imported else None
+
+    def keep() -> None:  # what is measured survives a later step's failure
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+
+    if url is None:
+        url = import_corpus(dialect, size, results, log)
+        results["imports"][-1]["bundle_mb"] = bundle_file(size).stat().st_size / 2**20
+    else:
+        results["imports"] = imported
+        log(f"[{dialect} {size}] reusing {url}")
+    keep()
+    measure_searches(dialect, size, url, args.iterations, results, log)
+    engine_run, close = service_runner(url, detail_slug(size))
+    try:
+        for row in results["queries"]:
+            query = next(q for q in MIX if q.name == row["query"])
+            if not query.detail:
+                row["matches"] = engine_run(query)()
+    finally:
+        close()
+    keep()
+    if args.load_seconds and shutil_which("wrk"):
+        load_test(dialect, size, args.load_seconds, results, log)
+    keep()
+    text = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n"
+    args.out.write_text(million.replace(text, results), encoding="utf-8")
+    log(f"wrote {args.out}")
 
 
 def write_page(args: argparse.Namespace, results: dict[str, Any]) -> None:
