@@ -184,7 +184,7 @@ def render_imports(results: dict[str, Any]) -> list[str]:
         "fresh process reading the file a batch of 1,000 materials at a time, checking "
         "every entry, writing versions, the projection, the full-text index and the "
         "change log in one transaction, the indexes (and on PostgreSQL the foreign keys) "
-        "of the empty tables made after the rows, then the commit (and ANALYZE on "
+        "of the empty tables made after the rows, then the commit (and VACUUM (ANALYZE) on "
         "PostgreSQL). Against one bare `executemany` of the same property-value rows "
         "into a table with the same indexes, through the same driver. *Peak RSS*: the "
         "import process's (`VmHWM`); *size*: the database on disk afterwards.",

@@ -363,3 +363,30 @@ def test_an_ndjson_line_longer_than_the_limit_is_named_and_skipped(
         None,
         {"id": "c"},
     ]
+
+
+def test_statistics_after_a_large_import_leave_the_pages_all_visible(databases: Any) -> None:
+    """After a large import PostgreSQL gets ``VACUUM (ANALYZE)``: statistics for the
+    planner, and the visibility map that lets index-only scans (a property range in
+    name order) skip the table. SQLite is left without ``sqlite_stat1``."""
+    from biomatdb.db import make_engine, refresh_statistics
+
+    url = databases.with_fixture()
+    engine = make_engine(url)
+    try:
+        refresh_statistics(engine)
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                vacuumed, analyzed, visible = connection.exec_driver_sql(
+                    "SELECT s.last_vacuum IS NOT NULL, s.last_analyze IS NOT NULL, "
+                    "c.relallvisible > 0 FROM pg_stat_user_tables s "
+                    "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'property_values'"
+                ).one()
+                assert (vacuumed, analyzed, visible) == (True, True, True)
+            else:
+                tables = connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"
+                ).all()
+                assert tables == []
+    finally:
+        engine.dispose()
