@@ -538,6 +538,24 @@ def measure(
         measure_searches(dialect, size, url, iterations, results, log)
 
 
+def time_layer(
+    row: dict[str, Any],
+    layer: str,
+    run: Callable[[], Any],
+    iterations: int,
+    log: Callable[[str], None],
+) -> None:
+    """``row[layer]``: (p50, p95) of ``run``; or None and ``row[layer + "_error"]`` when
+    the server answered an error (a 503 of the query timeout: reported, not fatal)."""
+    try:
+        row[layer] = timed(run, iterations)
+    except httpx.HTTPStatusError as exc:
+        row[layer] = None
+        problem = exc.response.json() if exc.response.content else {}
+        row[f"{layer}_error"] = f"{exc.response.status_code} {problem.get('title', '')}".strip()
+        log(f"[{row['dialect']} {row['size']}] {row['query']} {layer}: {row[f'{layer}_error']}")
+
+
 def measure_searches(
     dialect: str,
     size: int,
@@ -576,7 +594,7 @@ def measure_searches(
                 "title": query.title,
             }
             for layer, (make, _) in layers.items():
-                row[layer] = timed(make(query), iterations)
+                time_layer(row, layer, make(query), iterations, log)
             if datasette is not None and query.datasette:
                 ds = httpx.Client(base_url=f"http://127.0.0.1:{datasette.port}", timeout=60)
                 ours = httpx.Client(
@@ -600,7 +618,7 @@ def measure_searches(
             log(
                 f"[{dialect} {size}] {query.name}: "
                 + ", ".join(
-                    f"{k} p50 {v[0]:.2f} ms" for k, v in row.items() if isinstance(v, tuple)
+                    f"{k} p50 {v[0]:.2f} ms" for k, v in row.items() if isinstance(v, tuple) and v
                 )
             )
         results["rss"].append({"dialect": dialect, "size": size, "mb": server.rss_peak_mb()})

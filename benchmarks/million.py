@@ -127,10 +127,10 @@ def render(results: dict[str, Any]) -> list[str]:
             matches = r.get("matches")
             selective = matches is not None and matches <= SELECTIVE_SHARE * SIZE
             met = ("yes" if r["service"][1] < SELECTIVE_P95_MS else "**no**") if selective else "-"
+            http = _ms(r["http"]) if r.get("http") else r.get("http_error", "-")
             lines.append(
                 f"| {r['title']} | {'' if matches is None else f'{matches:,}'} | "
-                f"{_ms(r['service'])} | {_ms(r.get('service_cold'))} | {_ms(r['http'])} | "
-                f"{met} |"
+                f"{_ms(r['service'])} | {_ms(r.get('service_cold'))} | {http} | {met} |"
             )
         lines.append("")
     for r in loads:

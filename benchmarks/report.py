@@ -46,6 +46,14 @@ def render(results: dict[str, Any], machine: dict[str, str]) -> str:
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in results["queries"]:
+        if not row.get("http") or not row.get("floor"):  # a layer that answered an error
+            lines.append(
+                f"| {row['dialect']} | {row['size']:,} | {row['title']} | "
+                f"{_ms(row.get('service'))} | {_ms(row.get('service_cold'))} | "
+                f"{_ms(row.get('http')) if row.get('http') else row.get('http_error', '-')} | "
+                f"{_ms(row.get('floor'))} | - |"
+            )
+            continue
         ratio = row["http"][0] / row["floor"][0] if row["floor"][0] else 0
         target = row["floor"][0] * 1.5 + 2
         mark = "" if row["http"][0] <= target else " (over)"
