@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.report import replace_section
+
 SIZE = 1_000_000
 HEADING = "## A million materials (PostgreSQL)"
 #: The goal for a selective search at a million materials (issue 13, part 7).
@@ -164,10 +166,4 @@ def _bound(ms: float | None) -> str:
 
 def replace(document: str, results: dict[str, Any]) -> str:
     """``document`` with this section replaced by (or appended with) these figures."""
-    section = "\n".join(render(results))
-    if HEADING not in document:
-        return document.rstrip("\n") + "\n\n" + section
-    before, _, after = document.partition(HEADING)
-    rest = after.split("\n## ", 1)
-    tail = "\n## " + rest[1] if len(rest) > 1 else ""
-    return before + section + tail
+    return replace_section(document, HEADING, "\n".join(render(results)))

@@ -218,12 +218,20 @@ def render_imports(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def replace_imports(document: str, results: dict[str, Any]) -> str:
-    """``document`` with its import section replaced by these figures."""
-    before, _, after = document.partition(IMPORT_HEADING)
+def replace_section(document: str, heading: str, section: str) -> str:
+    """``document`` with the section under ``heading`` (up to the next ``## ``) replaced
+    by ``section``, or with ``section`` appended when it has none."""
+    if heading not in document:
+        return document.rstrip("\n") + "\n\n" + section
+    before, _, after = document.partition(heading)
     rest = after.split("\n## ", 1)
     tail = "\n## " + rest[1] if len(rest) > 1 else ""
-    return before + "\n".join(render_imports(results)) + "\n" + tail
+    return before + section + tail
+
+
+def replace_imports(document: str, results: dict[str, Any]) -> str:
+    """``document`` with its import section replaced by these figures."""
+    return replace_section(document, IMPORT_HEADING, "\n".join(render_imports(results)) + "\n")
 
 
 def _met(met: bool | None) -> str:
@@ -232,10 +240,4 @@ def _met(met: bool | None) -> str:
 
 def replace_choosing(document: str, results: dict[str, Any]) -> str:
     """``document`` with its choosing section replaced by (or appended with) these."""
-    section = "\n".join(render_choosing(results))
-    if CHOOSING_HEADING not in document:
-        return document.rstrip("\n") + "\n\n" + section
-    before, _, after = document.partition(CHOOSING_HEADING)
-    rest = after.split("\n## ", 1)
-    tail = "\n## " + rest[1] if len(rest) > 1 else ""
-    return before + section + tail
+    return replace_section(document, CHOOSING_HEADING, "\n".join(render_choosing(results)))
