@@ -293,7 +293,8 @@ def service_runner(
                 after = None
                 total = 0
                 for _ in range(query.pages):
-                    _, total, after, _ = service.search(session, parsed, after=after)
+                    found = service.search(session, parsed, after=after)
+                    total, after = found.total, found.next_cursor
                     if after is None:
                         break
                 return total
@@ -369,6 +370,11 @@ def api_server(url: str, workers: int = 1, *, result_cache: bool = False) -> Ser
     )
 
 
+#: Per search of the mix: answers over HTTP, and of them those whose facets were still
+#: being counted in the background (``meta.facets_pending``).
+HTTP_ANSWERS: dict[str, list[int]] = {}
+
+
 def http_runner(
     server: Server, slug: str
 ) -> tuple[Callable[[Query], Callable[[], Any]], Callable[[], None]]:
@@ -391,7 +397,11 @@ def http_runner(
                 assert url is not None
                 response = client.get(url)
                 response.raise_for_status()
-                url = response.json()["links"]["next"]
+                body = response.json()
+                answers = HTTP_ANSWERS.setdefault(query.name, [0, 0])
+                answers[0] += 1
+                answers[1] += "facets_pending" in body["meta"]
+                url = body["links"]["next"]
                 if url is None:
                     break
             return None
@@ -595,6 +605,7 @@ def measure_searches(
             }
             for layer, (make, _) in layers.items():
                 time_layer(row, layer, make(query), iterations, log)
+            row["http_answers"] = HTTP_ANSWERS.pop(query.name, None)  # [all, facets pending]
             if datasette is not None and query.datasette:
                 ds = httpx.Client(base_url=f"http://127.0.0.1:{datasette.port}", timeout=60)
                 ours = httpx.Client(

@@ -65,7 +65,16 @@ def observed(before: Samples, after: Samples, seconds: float) -> dict[str, Any]:
         bound = float(dict(labels)["le"])
         buckets[bound] = buckets.get(bound, 0.0) + count
     total = sum(by_status.values())
+    background = {
+        dict(labels).get("outcome", "?"): round(n)
+        for labels, n in _delta(before, after, "biomatdb_background_facet_counts_total").items()
+        if n
+    }
     return {
+        "facets_deferred": round(
+            sum(_delta(before, after, "biomatdb_facets_deferred_total").values())
+        ),
+        "background_counts": dict(sorted(background.items())),
         "requests": total,
         "rps": total / seconds if seconds else 0.0,
         "by_status": dict(sorted(by_status.items())),
@@ -130,6 +139,9 @@ def render(results: dict[str, Any]) -> list[str]:
             selective = matches is not None and matches <= SELECTIVE_SHARE * SIZE
             met = ("yes" if r["service"][1] < SELECTIVE_P95_MS else "**no**") if selective else "-"
             http = _ms(r["http"]) if r.get("http") else r.get("http_error", "-")
+            answers, pending = r.get("http_answers") or (0, 0)
+            if pending:
+                http += f" ({pending} of {answers} answers with facets pending)"
             lines.append(
                 f"| {r['title']} | {'' if matches is None else f'{matches:,}'} | "
                 f"{_ms(r['service'])} | {_ms(r.get('service_cold'))} | {http} | {met} |"
@@ -151,6 +163,15 @@ def render(results: dict[str, Any]) -> list[str]:
             f"{r['errors']} errors | {r['rss']:.0f} MB |",
             f"| /metrics | {seen.get('rps', 0):.0f} | <= {_bound(seen.get('p50_le_ms'))} | "
             f"<= {_bound(seen.get('p99_le_ms'))} | {statuses} | |",
+            "",
+            f"Facets left out of an answer (`biomatdb_facets_deferred_total`): "
+            f"{seen.get('facets_deferred', 0):,}; counted in the background "
+            "(`biomatdb_background_facet_counts_total`): "
+            + (
+                ", ".join(f"{k} {v:,}" for k, v in seen.get("background_counts", {}).items())
+                or "none"
+            )
+            + ".",
             "",
         ]
     return lines

@@ -303,11 +303,11 @@ def test_a_new_filter_sort_and_facet_are_one_class_each(
     for given, fingerprint in PINNED_FINGERPRINTS:
         assert search_query(**given).fingerprint() == fingerprint
     query = queries.build({"subclass": "protein", "sort": "-id", "limit": 1, "facets": "subclass"})
-    items, total, cursor, facets = service.search(session, query, after=None)
+    items, total, cursor, facets, _ = service.search(session, query, after=None)
     assert ([i["id"] for i in items], total) == (["fx-silk"], 2)
     assert facets == {"subclass": {"protein": 2}}
     assert cursor is not None
-    rest, _, end, _ = service.search(session, query, after=cursor)
+    rest, _, end, _, _ = service.search(session, query, after=cursor)
     assert ([i["id"] for i in rest], end) == (["fx-collagen"], None)
     with pytest.raises(InvalidParameter) as caught:
         queries.build({"subclass": " ", "sort": "nope"})

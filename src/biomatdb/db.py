@@ -77,6 +77,9 @@ _request_deadline: ContextVar[float | None] = ContextVar("biomatdb_request_deadl
 #: keeps the connection's own statement_timeout (the whole budget), so that most
 #: requests never pay a round trip for a SET; a request ends by 1.2 budgets at worst.
 _PG_SLACK = 0.2
+#: Connection info key: a SET LOCAL statement_timeout is in force in this transaction.
+_NARROWED = "biomatdb_timeout_narrowed"
+_SAVEPOINT_STATEMENTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 
 def start_budget(seconds: float | None) -> None:
@@ -88,10 +91,40 @@ def start_budget(seconds: float | None) -> None:
     _request_deadline.set(time.monotonic() + seconds if seconds else None)
 
 
-def _bound_statement(conn: Any, cursor: Any, *_args: Any) -> None:
+@contextmanager
+def budget_until(deadline: float | None) -> Iterator[None]:
+    """Statements inside end by ``deadline`` (monotonic seconds) as well as by the
+    request's own deadline: a share of the request's budget for one part of its work
+    (the facet counts of a search). None: no narrower limit. Only bounded engines
+    enforce it."""
+    if deadline is None:
+        yield
+        return
+    current = _request_deadline.get()
+    token = _request_deadline.set(deadline if current is None else min(current, deadline))
+    try:
+        yield
+    finally:
+        _request_deadline.reset(token)
+
+
+def is_bounded(session: Session) -> bool:
+    """Whether the session's statements run under a query timeout (the API's engine)."""
+    return bool(session.connection().get_execution_options().get(TIMEOUT_OPTION))
+
+
+def out_of_time(exc: BaseException) -> bool:
+    """Whether ``exc`` ended a statement for want of time: refused before it ran (the
+    budget was spent) or cancelled while it ran (see :func:`overload_kind`)."""
+    return isinstance(exc, QueryTimeout) or overload_kind(exc) == "timeout"
+
+
+def _bound_statement(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
     """Before each statement on a bounded engine: its share of the time left."""
     timeout = conn.get_execution_options().get(TIMEOUT_OPTION)
-    if not timeout:
+    if not timeout or statement.startswith(_SAVEPOINT_STATEMENTS):
+        # A savepoint's statements take no time, and ROLLBACK TO SAVEPOINT is what
+        # makes an aborted PostgreSQL transaction usable again (no SET before it).
         return
     now = time.monotonic()
     deadline = _request_deadline.get()
@@ -101,10 +134,18 @@ def _bound_statement(conn: Any, cursor: Any, *_args: Any) -> None:
     sqlite_deadline = conn.info.get("deadline")
     if sqlite_deadline is not None:
         sqlite_deadline[0] = now + remaining
-    elif remaining < timeout - min(1.0, timeout * _PG_SLACK):
+    elif remaining < timeout - min(1.0, timeout * _PG_SLACK) or conn.info.get(_NARROWED):
         # The connection's statement_timeout is the whole budget; once a request
-        # has spent some of it, its next statements get only what is left.
+        # has spent some of it, its next statements get only what is left. Once set
+        # in a transaction, it is set before every statement: a narrower budget that
+        # ended (see budget_until) must not outlive its part of the work.
         cursor.execute(f"SET LOCAL statement_timeout = {max(1, int(remaining * 1000))}")
+        conn.info[_NARROWED] = True
+
+
+def _transaction_ended(conn: Any, *_args: Any) -> None:
+    """SET LOCAL ends with the transaction: so does the need to set it again."""
+    conn.info.pop(_NARROWED, None)
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -220,6 +261,13 @@ def make_engine(
     engine = create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args, **common)
     if query_timeout:
         event.listen(engine, "before_cursor_execute", _bound_statement)
+        event.listen(engine, "commit", _transaction_ended)
+        event.listen(engine, "rollback", _transaction_ended)
+        # A connection returned to the pool is rolled back by the pool, not by a
+        # Connection: forget the flag there too.
+        event.listen(
+            engine.pool, "checkin", lambda _dbapi, record: record.info.pop(_NARROWED, None)
+        )
     return engine
 
 

@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         "over it: 503 `/problems/query-timeout`. `0`: no limit. The CLI (imports, exports) "
         "runs without it.",
     )
+    facet_time_limit_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="Database time the facet counts of one search may use, in all, in "
+        "seconds (within the query timeout). Facets not counted by then are left out of the "
+        "answer, named in `meta.facets_pending`, and counted in the background for the "
+        "next request. `0`: facets share the whole query timeout (over it: 503).",
+    )
+    background_count_timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Longest one facet count in the background may run, in seconds; a "
+        "count over it is tried again no sooner than a minute later.",
+    )
     lock_timeout_seconds: float = Field(
         5.0,
         gt=0,

@@ -85,6 +85,19 @@ IMPORTED_MATERIALS = Counter(
     "Materials created or updated by imports that were written.",
 )
 
+FACETS_DEFERRED = Counter(
+    "biomatdb_facets_deferred_total",
+    "Facets left out of a search answer (meta.facets_pending) because counting them did "
+    "not fit BIOMATDB_FACET_TIME_LIMIT_SECONDS, by facet.",
+    ["facet"],
+)
+BACKGROUND_COUNTS = Counter(
+    "biomatdb_background_facet_counts_total",
+    "Deferred facet counts run in the background, by outcome: counted, timed_out, failed, "
+    "or dropped (its queue was full).",
+    ["outcome"],
+)
+
 
 def count_import(outcome: str, materials: int = 0) -> None:
     """One import, and the materials it wrote (outcome ``written``)."""

@@ -41,9 +41,15 @@ def not_modified(request: Request, tag: str) -> bool:
 
 
 def cached_page(
-    request: Request, database: str, version: int, limit_bytes: int, make: Callable[[], bytes]
+    request: Request,
+    database: str,
+    version: int,
+    limit_bytes: int,
+    make: Callable[[], tuple[bytes, bool]],
 ) -> Response:
-    """The answer of a search: 304, a cached page, or ``make()`` (then cached)."""
+    """The answer of a search: 304, a cached page, or ``make()``: the body, and whether
+    it is the whole answer of this version (then cached and tagged; a partial answer,
+    whose facets are still being counted, is neither: ``Cache-Control: no-store``)."""
     tag = page_tag(database, version, request)
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if not_modified(request, tag):
@@ -53,7 +59,11 @@ def cached_page(
         if body is not None:
             _pages.move_to_end(tag)
     if body is None:
-        body = make()
+        body, whole = make()
+        if not whole:
+            return Response(
+                content=body, media_type="application/json", headers={"Cache-Control": "no-store"}
+            )
         _remember(tag, body, limit_bytes)
     return Response(content=body, media_type="application/json", headers=headers)
 

@@ -93,26 +93,31 @@ def search_materials(
     cache_bytes = get_settings().result_cache_mb * 1024 * 1024
     version = data_version(session)
 
-    def page() -> bytes:
-        items, total, next_cursor, facet_counts = service.search(
-            session, query, after=search.cursor, out=out, version=version
+    def page() -> tuple[bytes, bool]:
+        found = service.search(
+            session, query, after=search.cursor, out=out, version=version, defer_facets=True
         )
-        links = page_links(request, next_cursor)
+        links = page_links(request, found.next_cursor)
+        pending = {"facets_pending": found.facets_pending} if found.facets_pending else {}
         # Serialised straight to JSON: the items are already in wire form, and the
         # OpenAPI test suite checks them against SearchPage.
-        return orjson.dumps(
+        body = orjson.dumps(
             {
-                "data": items,
+                "data": found.items,
                 "meta": {
-                    "total": total,
-                    "next_cursor": next_cursor,
+                    "total": found.total,
+                    "next_cursor": found.next_cursor,
                     "last_updated": iso_utc_or_none(last_updated(session)),
-                    "facets": facet_counts,
-                    **_suggested(session, query, total),
+                    "facets": found.facets,
+                    **pending,
+                    **_suggested(session, query, found.total),
                 },
                 "links": {"self": links.self, "next": links.next},
             }
         )
+        # An answer without some of its facets is not the answer of this version:
+        # neither kept nor tagged, so that asking again gets the facets once counted.
+        return body, not found.facets_pending
 
     database = str(session.get_bind().engine.url)
     return pagecache.cached_page(request, database, version, cache_bytes, page)

@@ -41,6 +41,14 @@ class SearchMeta(ListMeta):
         "null when no facet was asked for.",
         examples=[{"class": {"metal": 3, "polymer": 2}}],
     )
+    facets_pending: list[str] | None = Field(
+        default=None,
+        description="Facets asked for but left out of `facets`: counting them did not fit "
+        "the time a request gives its facets (`BIOMATDB_FACET_TIME_LIMIT_SECONDS`), so "
+        "they are being counted in the background; ask again in a few seconds. Such an "
+        "answer has no ETag and is not cached. Absent when every facet was counted.",
+        examples=[["application", "country"]],
+    )
     did_you_mean: list[str] | None = Field(
         default=None,
         description="When `q` found nothing: corrected texts (the closest "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,18 @@ from biomatdb.units.output import CANONICAL, OutputUnits
 from biomatdb.vocab import MaterialStatus
 
 
+class Found(NamedTuple):
+    """A page of search results: items (JSON-ready dicts), the total, the next page's
+    cursor, the facets counted (None: none asked for), and those still being counted
+    (see ``counts``)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+    facets: dict[str, dict[str, int]] | None
+    facets_pending: list[str]
+
+
 def search(
     session: Session,
     query: SearchQuery,
@@ -31,18 +43,27 @@ def search(
     after: str | None,
     out: OutputUnits = CANONICAL,
     version: int | None = None,
-) -> tuple[list[dict[str, Any]], int, str | None, dict[str, dict[str, int]] | None]:
-    """Run a search: (items as JSON-ready dicts, total, next cursor, facets).
-    ``version``: the data version, when the caller has read it in this transaction."""
+    defer_facets: bool = False,
+) -> Found:
+    """Run a search. ``version``: the data version, when the caller has read it in this
+    transaction. ``defer_facets``: facets that do not fit their share of the request's
+    time are left to the background (the API's way); otherwise each is counted here."""
     fingerprint = query.fingerprint()
     key = cursor.decode(after, fingerprint) if after else None
     where = repository.conditions(session, query)
     rows, last_key = repository.page(session, query, where, key)
     applications = repository.applications_of(session, [r[0] for r in rows])
     items = [list_item(row, applications[row[0]], out) for row in rows]
-    total, facets = counts.totals(session, fingerprint, query.facets, where, version=version)
+    counted = counts.totals(
+        session,
+        fingerprint,
+        query.facets,
+        where,
+        version=version,
+        conditions=(lambda other: repository.conditions(other, query)) if defer_facets else None,
+    )
     next_cursor = cursor.encode(fingerprint, last_key) if last_key is not None else None
-    return items, total, next_cursor, facets
+    return Found(items, counted.total, next_cursor, counted.facets, counted.pending)
 
 
 def did_you_mean(session: Session, query: SearchQuery) -> list[str] | None:

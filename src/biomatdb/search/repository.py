@@ -25,7 +25,7 @@ __all__ = [
     "ROW_COLUMNS",
     "applications_of",
     "conditions",
-    "facets",
+    "facet",
     "page",
     "published_among",
     "slug_in",
@@ -121,12 +121,10 @@ def total(session: Session, where: list[ColumnElement[bool]]) -> int:
     return session.scalar(select(func.count()).select_from(Material).where(*where)) or 0
 
 
-def facets(
-    session: Session, names: list[str], where: list[ColumnElement[bool]]
-) -> dict[str, dict[str, int]]:
-    """Counts of matching materials per value of each requested facet."""
+def facet(session: Session, name: str, where: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Counts of matching materials per value of one facet."""
     matching = select(Material.id).where(*where).scalar_subquery()
-    return {name: FACETS[name].count(session, where, matching) for name in names}
+    return FACETS[name].count(session, where, matching)
 
 
 def summary_rows(session: Session, ids: list[int], keys: list[str] | None = None) -> Any:

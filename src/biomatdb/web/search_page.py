@@ -52,7 +52,9 @@ async def search_page(request: Request) -> Response:
         "problems": answer.problems,
         "found": found,
         "items": found["data"] if found else [],
-        "facets": found["meta"].get("facets", {}) if found else {},
+        "facets": (found["meta"].get("facets") or {}) if found else {},
+        # Facets the API is still counting (a large database): shown as "…", not 0.
+        "pending": (found["meta"].get("facets_pending") or []) if found else [],
         "columns": [catalogue.get(key) for key in form.filtered_keys()],
         "catalogue": catalogue.CATALOGUE,
         "units": COMMON_UNITS,
