@@ -123,10 +123,14 @@ def test_a_request_has_one_budget_for_all_its_statements(bounded_engine: Engine)
     try:
         with bounded_engine.connect() as connection:
             assert connection.execute(text("SELECT 1")).scalar() == 1
-            time.sleep(0.8)  # the request spends most of its budget elsewhere
-            with pytest.raises(DBAPIError) as caught:
+            time.sleep(0.6)  # the request spends most of its budget elsewhere
+            # Cancelled when the budget runs out; on a machine so busy that it already
+            # has, refused before it runs: either way, stopped by the budget.
+            with pytest.raises((DBAPIError, ServiceUnavailable)) as caught:
                 connection.execute(text(_endless_query(bounded_engine.dialect.name)))
-            assert overload_kind(caught.value) == "timeout"
+            assert isinstance(caught.value, ServiceUnavailable) or (
+                overload_kind(caught.value) == "timeout"
+            )
             stopped = time.monotonic() - began
             connection.rollback()
             time.sleep(max(0.0, 1.05 - (time.monotonic() - began)))

@@ -20,9 +20,22 @@ def samples(text: str) -> million.Samples:
     return found
 
 
-def exposition(ok: int, missing: int, buckets: dict[str, int]) -> str:
+def exposition(
+    ok: int,
+    missing: int,
+    buckets: dict[str, int],
+    deferred: int = 0,
+    background: dict[str, int] | None = None,
+) -> str:
     route = 'method="GET",route="/api/v1/materials"'
     lines = [
+        "# TYPE biomatdb_facets_deferred_total counter",
+        f'biomatdb_facets_deferred_total{{facet="country"}} {deferred}',
+        "# TYPE biomatdb_background_facet_counts_total counter",
+        *(
+            f'biomatdb_background_facet_counts_total{{outcome="{k}"}} {n}'
+            for k, n in (background or {}).items()
+        ),
         "# TYPE biomatdb_http_requests_total counter",
         f'biomatdb_http_requests_total{{{route},status="200"}} {ok}',
         f'biomatdb_http_requests_total{{{route},status="404"}} {missing}',
@@ -37,11 +50,24 @@ def exposition(ok: int, missing: int, buckets: dict[str, int]) -> str:
 
 
 def test_what_metrics_saw_between_two_scrapes() -> None:
-    before = samples(exposition(5, 0, {"0.01": 5, "0.05": 5, "0.25": 5, "+Inf": 5}))
-    # 100 more answers: 90 within 10 ms, 9 more within 50 ms, one within 250 ms.
-    after = samples(exposition(104, 1, {"0.01": 95, "0.05": 104, "0.25": 105, "+Inf": 105}))
+    before = samples(
+        exposition(5, 0, {"0.01": 5, "0.05": 5, "0.25": 5, "+Inf": 5}, 2, {"counted": 1})
+    )
+    # 100 more answers: 90 within 10 ms, 9 more within 50 ms, one within 250 ms; five
+    # facets left to the background, which counted two and gave up on one.
+    after = samples(
+        exposition(
+            104,
+            1,
+            {"0.01": 95, "0.05": 104, "0.25": 105, "+Inf": 105},
+            7,
+            {"counted": 3, "timed_out": 1},
+        )
+    )
     seen = million.observed(before, after, seconds=20)
     assert seen == {
+        "facets_deferred": 5,
+        "background_counts": {"counted": 2, "timed_out": 1},
         "requests": 100,
         "rps": 5.0,
         "by_status": {"2xx": 99, "4xx": 1},
@@ -78,7 +104,16 @@ def test_the_section_is_replaced_in_place() -> None:
                 "service": (40.0, 120.0),
                 "service_cold": (90.0, 150.0),
                 "http": (45.0, 130.0),
-            }
+            },
+            {
+                "size": million.SIZE,
+                "title": "Facets",
+                "matches": 1_000_000,
+                "service": (2.0, 3.0),
+                "service_cold": (10_000.0, 10_500.0),
+                "http": (240.0, 260.0),
+                "http_answers": [12, 9],
+            },
         ],
         "load": [],
     }
@@ -86,6 +121,10 @@ def test_the_section_is_replaced_in_place() -> None:
     first = million.replace(page, results)
     assert first.startswith(page.rstrip("\n"))
     assert "| Full text | 500 | 40.0 / 120.0 | 90.0 / 150.0 | 45.0 / 130.0 | **no** |" in first
+    assert (
+        "| Facets | 1,000,000 | 2.0 / 3.0 | 10000.0 / 10500.0 | 240.0 / 260.0 "
+        "(9 of 12 answers with facets pending) | - |"
+    ) in first
     assert "| 15,000,000 | 1,000 s | 15,000 | 300 s | 3.3x | 250 MB | 12,000 MB |" in first
     results["queries"][0]["service"] = (40.0, 80.0)
     second = million.replace(first + "\n## After\n\nkept too\n", results)

@@ -168,6 +168,40 @@ def test_a_good_file_in_batches_is_imported_whole(
         assert again["materials"] == {"created": 0, "updated": 0, "unchanged": 13}
 
 
+def test_rows_written_in_bulk_are_those_an_insert_would_write(
+    empty_database: Session, tmp_path: Path
+) -> None:
+    """Materials are written with ids taken first and one COPY (or executemany), not an
+    INSERT ... RETURNING: their ids follow on as an insert's would, and their times
+    (with the versions' and the change log's) are stored in the form SQLAlchemy binds,
+    so that comparing them with a bound time finds them (on SQLite, text compared as
+    text: a row stored as ``...+00:00``, as versions and changes were, equals no
+    bound time)."""
+    from biomatdb.models import Change, MaterialVersion
+
+    bundle = load_json(SEARCH_BUNDLE)
+    last = bundle["materials"].pop()
+    first = write(tmp_path / "first.json", bundle)
+    second = write(tmp_path / "second.json", {"materials": [last]})
+    assert report_of(empty_database, [first, second], batch_materials=5)["ok"]
+    ids = empty_database.scalars(select(Material.id).order_by(Material.id)).all()
+    assert ids == list(range(1, 14))
+    assert empty_database.scalar(select(Material.id).where(Material.slug == last["id"])) == 13
+    for column in (Material.created_at, Material.updated_at, MaterialVersion.created_at, Change.at):
+        when = empty_database.scalar(select(func.max(column)))
+        assert when is not None
+        assert when.tzinfo is not None
+        table = select(func.count()).select_from(column.class_)
+        # One import, one time: every row of the table is found by it.
+        assert empty_database.scalar(table.where(column == when)) == empty_database.scalar(
+            table
+        ), column
+    if empty_database.get_bind().dialect.name == "postgresql":
+        # The sequence moved on with the ids taken: the next insert does not collide.
+        following = empty_database.scalar(text("SELECT nextval('materials_id_seq')"))
+        assert following == 14
+
+
 def test_references_after_the_materials_are_read_first(
     empty_database: Session, tmp_path: Path
 ) -> None:

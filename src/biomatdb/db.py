@@ -355,15 +355,16 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     one ``COPY`` (PostgreSQL).
 
     The hot path of large imports: it skips SQLAlchemy's per-row parameter
-    processing (a third of the import time) and serialises JSON columns with
-    orjson. Every row must have the keys of the first one.
+    processing (a third of the import time), applying only the conversions of the
+    columns that have one, and serialises JSON columns with orjson. Every row must
+    have the keys of the first one.
     """
     if not rows:
         return
     connection = session.connection()
     columns = list(rows[0])
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     postgres = connection.dialect.name == "postgresql"
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     marks = ", ".join(
         ("%s::jsonb" if name in json_columns else "%s") if postgres else "?" for name in columns
     )
@@ -373,16 +374,21 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     tuples: list[Any] = (
         [getter(row) for row in rows] if len(columns) > 1 else [(getter(row),) for row in rows]
     )
-    json_positions = [i for i, name in enumerate(columns) if name in json_columns]
-    if json_positions:
-        dumps = orjson.dumps
+    # The types' own conversions, as SQLAlchemy would apply them (a UTC datetime is
+    # naive text on SQLite): a row written here reads and compares like any other.
+    converters = [
+        (i, _json_text if name in json_columns else processor)
+        for i, name in enumerate(columns)
+        if name in json_columns
+        or (processor := _bind_processor(table, name, connection.dialect)) is not None
+    ]
+    if converters:
         for index, values in enumerate(tuples):
-            if any(values[i] is not None for i in json_positions):
-                changed = list(values)
-                for i in json_positions:
-                    if changed[i] is not None:
-                        changed[i] = dumps(changed[i]).decode()
-                tuples[index] = tuple(changed)
+            changed = list(values)
+            for i, convert in converters:
+                if changed[i] is not None:
+                    changed[i] = convert(changed[i])
+            tuples[index] = tuple(changed)
     if postgres:
         # COPY: rows streamed in PostgreSQL's own format, one statement for all, in
         # the same transaction (psycopg's copy; measured below).
@@ -397,6 +403,38 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     for start in range(0, len(tuples), 10_000):
         connection.exec_driver_sql(statement, tuples[start : start + 10_000])
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _bind_processor(table: Table, name: str, dialect: Any) -> Any:
+    """The conversion SQLAlchemy applies to a value of the column on this dialect."""
+    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` unused values of ``table.id``, to insert rows with (by
+    :func:`bulk_insert`, which returns nothing) and know their ids at once.
+
+    PostgreSQL: from the column's sequence, as an insert would take them. SQLite: the
+    ids after the largest, as SQLite itself assigns them; the caller holds the write
+    lock (:func:`begin_write`), so no other writer takes them meanwhile.
+    """
+    if count <= 0:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) "
+                "FROM generate_series(1, %(count)s)",
+                {"table": table.name, "count": count},
+            ).scalars()
+        )
+    largest = connection.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar() or 0
+    return list(range(largest + 1, largest + 1 + count))
 
 
 def made_on(index: Index, dialect: str) -> bool:

@@ -109,7 +109,9 @@ def project(
             ],
         )
     written, org_names = _insert_children(session, [(t.material_id, t.entry) for t in targets])
-    fulltext.for_session(session).replace(
+    index = fulltext.for_session(session)
+    # Just-created materials have nothing to remove from the index.
+    (index.add if fresh else index.replace)(
         session, {t.material_id: _document(t.entry, org_names) for t in targets}
     )
     return written

@@ -168,6 +168,9 @@ class FullTextIndex(Protocol):
     def replace(self, session: Session, documents: Mapping[int, str]) -> None:
         """(Re)index the given materials: ``{material id: document}``."""
 
+    def add(self, session: Session, documents: Mapping[int, str]) -> None:
+        """Index materials that are not in the index yet (just created)."""
+
     def remove(self, session: Session, material_ids: Iterable[int]) -> None:
         """Drop materials from the index."""
 
@@ -189,9 +192,12 @@ class SqliteFts5:
     """SQLite FTS5 virtual table ``material_fts(document)``; rowid is the material id."""
 
     def replace(self, session: Session, documents: Mapping[int, str]) -> None:
+        self.remove(session, documents.keys())
+        self.add(session, documents)
+
+    def add(self, session: Session, documents: Mapping[int, str]) -> None:
         if not documents:
             return
-        self.remove(session, documents.keys())
         session.execute(
             insert(_sqlite_fts),
             [{"rowid": mid, "document": doc} for mid, doc in documents.items()],
@@ -261,9 +267,12 @@ class PostgresTsvector:
     """Table ``material_fts(material_id, document tsvector)`` with a GIN index."""
 
     def replace(self, session: Session, documents: Mapping[int, str]) -> None:
+        self.remove(session, documents.keys())
+        self.add(session, documents)
+
+    def add(self, session: Session, documents: Mapping[int, str]) -> None:
         if not documents:
             return
-        self.remove(session, documents.keys())
         session.execute(
             text(
                 f"INSERT INTO {FTS_TABLE} (material_id, document) "
