@@ -317,3 +317,22 @@ def test_the_facets_of_a_request_share_one_limit(
         "country": reference["facets"]["country"],
         "class": reference["facets"]["class"],
     }
+
+
+def test_failures_remembered_are_bounded(
+    request_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed count waits a minute before it is asked for again; the failures kept
+    for that are bounded (the oldest forgotten first), whatever the searches."""
+    monkeypatch.setattr(counts.BackgroundCounts, "MAX_FAILED", 2)
+    background = counts.BackgroundCounts()
+
+    def broken(session: Session) -> Any:
+        raise RuntimeError("a search that cannot be built")
+
+    keys = [("db", f"search {n}", 1, "country") for n in range(3)]
+    for key in keys:
+        background.submit(key, request_engine, broken)
+        assert background.wait(20)
+    assert [background.has(key) for key in keys] == [False, True, True]
+    background.clear()

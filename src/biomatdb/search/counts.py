@@ -209,6 +209,8 @@ class BackgroundCounts:
 
     MAX_QUEUED = 32
     RETRY_AFTER = 60.0
+    #: Failures remembered (to wait before asking again), the oldest forgotten first.
+    MAX_FAILED = 1024
 
     def __init__(self) -> None:
         self._queue: queue.Queue[tuple[tuple[Any, ...], Engine, Conditions]] = queue.Queue(
@@ -279,7 +281,12 @@ class BackgroundCounts:
         database, fingerprint, _, name = key
         limit = get_settings().background_count_timeout_seconds
         try:
-            with Session(self._engine(request_engine, limit)) as session:
+            engine = self._engine(request_engine, limit)
+            if engine.dialect.name == "postgresql":
+                # The version and the counts from one snapshot, as SQLite's read
+                # transaction gives: counts are never kept under an older version.
+                engine = engine.execution_options(isolation_level="REPEATABLE READ")
+            with Session(engine) as session:
                 db.start_budget(limit)
                 version = data_version(session)
                 counted = repository.facet(session, name, conditions(session))
@@ -291,6 +298,8 @@ class BackgroundCounts:
             log.warning("background count of facet %r %s: %s", name, outcome, exc)
             with self._lock:
                 self._failed[key] = time.monotonic()
+                while len(self._failed) > self.MAX_FAILED:  # the oldest go first
+                    del self._failed[next(iter(self._failed))]
 
     def _engine(self, request_engine: Engine, limit: float) -> Engine:
         """An engine of the request's database (the replica, for a replica's reads)
