@@ -150,6 +150,7 @@ def render(results: dict[str, Any]) -> list[str]:
     for r in loads:
         seen = r.get("observed") or {}
         statuses = ", ".join(f"{k} {v:,}" for k, v in (seen.get("by_status") or {}).items())
+        warm = r.get("warm_up") or {}
         lines += [
             f"Load: wrk (2 threads, 16 connections) cycling through the mix for {r['seconds']} s "
             f"against `biomatdb serve --workers {r['workers']}` (answers kept, as deployed), "
@@ -157,6 +158,22 @@ def render(results: dict[str, Any]) -> list[str]:
             "`/metrics` around the run (summed over the workers; a quantile is the upper "
             "bound of its histogram bucket).",
             "",
+        ]
+        if warm:
+            lines += [
+                f"Warm-up, from the server's start until every answer of the mix was whole: "
+                f"{warm['seconds']:g} s, {warm['answers']:,} answers, of which "
+                f"{warm['facets_pending']:,} had facets pending (being counted in the "
+                f"background) and {warm['unavailable']:,} were 503 (a search whose total, "
+                "counted cold while other searches' were, ran over the 5 s budget)"
+                + (
+                    "."
+                    if warm.get("settled", True)
+                    else "; it had not settled when it was cut off."
+                ),
+                "",
+            ]
+        lines += [
             "| | requests/s | p50 | p99 | answers | peak RSS (all workers) |",
             "| --- | ---: | ---: | ---: | --- | ---: |",
             f"| wrk | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | "

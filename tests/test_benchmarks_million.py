@@ -132,3 +132,40 @@ def test_the_section_is_replaced_in_place() -> None:
     assert "| Full text | 500 | 40.0 / 80.0 | 90.0 / 150.0 | 45.0 / 130.0 | yes |" in second
     assert second.endswith("## After\n\nkept too\n")
     assert "## Memory\n\nkept" in second
+
+
+def test_the_load_names_its_warm_up() -> None:
+    load = {
+        "size": million.SIZE,
+        "seconds": 20,
+        "workers": 2,
+        "rps": 500.4,
+        "p50": 30.5,
+        "p99": 66.3,
+        "errors": 0,
+        "rss": 440.0,
+        "observed": {
+            "rps": 500.0,
+            "by_status": {"2xx": 10041},
+            "p50_le_ms": 50.0,
+            "p99_le_ms": 100.0,
+            "facets_deferred": 0,
+            "background_counts": {},
+        },
+        "warm_up": {
+            "seconds": 31.5,
+            "answers": 320,
+            "unavailable": 5,
+            "facets_pending": 12,
+            "settled": True,
+        },
+    }
+    text = "\n".join(million.render({"load": [load]}))
+    assert (
+        "Warm-up, from the server's start until every answer of the mix was whole: 31.5 s, "
+        "320 answers, of which 12 had facets pending (being counted in the background) and "
+        "5 were 503 (a search whose total, counted cold while other searches' were, ran over "
+        "the 5 s budget)."
+    ) in text
+    assert "| wrk | 500 | 30.5 ms | 66.3 ms | 0 errors | 440 MB |" in text
+    assert "counted in the background (`biomatdb_background_facet_counts_total`): none." in text
