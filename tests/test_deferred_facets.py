@@ -27,18 +27,10 @@ from biomatdb.api import pagecache
 from biomatdb.db import make_engine
 from biomatdb.search import counts
 from biomatdb.search.facets import CountryFacet
+from tests.test_attack_findings import _endless_query
 from tests.test_web_search import Page
 
 URL = "/api/v1/materials?limit=2&facets=class,degradable,country"
-
-
-def _endless_query(dialect: str) -> str:
-    if dialect == "postgresql":
-        return "SELECT pg_sleep(30)"
-    return (
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
-        "SELECT count(*) FROM c"
-    )
 
 
 @pytest.fixture
